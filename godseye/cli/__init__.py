@@ -1,0 +1,1 @@
+"""The `godseye` command: one Typer app, one module per command group."""

@@ -1,0 +1,7 @@
+"""`godseye image` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="image commands", no_args_is_help=True)

@@ -1,0 +1,23 @@
+"""`godseye` entry point. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+from godseye.cli import chat, datadog_cmd, guard, image, sre, standin
+
+app = typer.Typer(
+    name="godseye",
+    help="Godseye: an AI-native shop and the observability suite that guards it.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+chat.register(app)
+app.add_typer(guard.app, name="guard")
+app.add_typer(image.app, name="image")
+app.add_typer(sre.app, name="sre")
+app.add_typer(datadog_cmd.app, name="datadog")
+standin.register(app)
+
+if __name__ == "__main__":
+    app()

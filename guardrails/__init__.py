@@ -1,0 +1,1 @@
+"""Guardrails: injection detection, answer quality scoring, block list and the ADK plugin."""

@@ -1,0 +1,1 @@
+"""Godseye telemetry: DogStatsD metrics, ddtrace APM spans and LLM Observability, all `DD_*`-configured."""
