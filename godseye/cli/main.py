@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from godseye.cli import chat, datadog_cmd, guard, image, sre, standin
+from godseye.cli import cart, catalog, chat, datadog_cmd, guard, image, sre, standin
 
 app = typer.Typer(
     name="godseye",
@@ -13,6 +13,8 @@ app = typer.Typer(
     add_completion=False,
 )
 chat.register(app)
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(cart.app, name="cart")
 app.add_typer(guard.app, name="guard")
 app.add_typer(image.app, name="image")
 app.add_typer(sre.app, name="sre")

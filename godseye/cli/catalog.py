@@ -1,0 +1,7 @@
+"""`godseye catalog` commands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="catalog commands", no_args_is_help=True)
