@@ -1,0 +1,183 @@
+"""FastMCP server "cart": the shopper's cart, checkout with confirmation, and order history.
+
+Thin on purpose: every rule lives in `mcp_servers.cart.store.CartStore`; the tools validate types
+(through their signatures), call the store, and turn its `CartError`s into `ToolError`s whose plain
+messages reach the model as `isError` results it can relay to the shopper.
+
+`user_id` is a parameter of every tool only because MCP has no per-call identity: the agent runtime
+overwrites it from the session before the call, so a model can never read or change another
+shopper's cart. The docstrings say "filled in by the shop" so the model does not ask for it.
+
+Each call is counted as `mcp.tool.calls`, `mcp.tool.errors` and `mcp.tool.latency` (milliseconds),
+tagged `server:cart` and `tool:<name>`.
+
+Run: `python -m mcp_servers.cart` (stdio) or `python -m mcp_servers.cart --http 8766`
+(streamable HTTP on 127.0.0.1, path /mcp).
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastmcp import FastMCP
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from pydantic import Field
+
+from godseye.netguard import install_if_requested
+from mcp_servers.cart.models import CartView, CheckoutQuote, Order, OrderList
+from mcp_servers.cart.store import MAX_QUANTITY, CartError, CartStore
+
+SERVER_NAME = "cart"
+T = TypeVar("T")
+
+UserId = Annotated[str, Field(description="The shopper's id. Filled in by the shop; pass any value.")]
+ProductId = Annotated[str, Field(description="The catalog product id, as returned by the catalog search.")]
+Size = Annotated[str | None, Field(description="Size such as 'M' or '38', one the product comes in.")]
+Colour = Annotated[str | None, Field(description="Colour, one the product comes in.")]
+
+_store: CartStore | None = None
+_store_lock = threading.Lock()
+
+
+def get_store() -> CartStore:
+    """The process's one CartStore (opened on first call so importing the server stays cheap)."""
+    global _store
+    if _store is None:
+        with _store_lock:
+            if _store is None:
+                _store = CartStore()
+    return _store
+
+
+def set_store(store: CartStore | None) -> None:
+    """Use another store (tests, embedding the server in-process)."""
+    global _store
+    _store = store
+
+
+def _run(action: Callable[..., T], *args: Any) -> T:
+    try:
+        return action(*args)
+    except CartError as err:
+        raise ToolError(str(err)) from None
+
+
+class ToolMetrics(Middleware):
+    """MCP health metrics from the contract: calls, errors and latency per tool."""
+
+    async def on_call_tool(self, context: MiddlewareContext, call_next: CallNext) -> Any:
+        from telemetry.metrics import metrics
+
+        tags = {"server": SERVER_NAME, "tool": getattr(context.message, "name", "unknown")}
+        start = time.perf_counter()
+        try:
+            result = await call_next(context)
+        except Exception:
+            metrics.increment("mcp.tool.errors", tags=tags)
+            raise
+        finally:
+            metrics.increment("mcp.tool.calls", tags=tags)
+            metrics.distribution("mcp.tool.latency", (time.perf_counter() - start) * 1000, tags=tags)
+        return result
+
+
+mcp = FastMCP(
+    SERVER_NAME,
+    instructions=(
+        "The shopper's cart. Add, change and remove products by catalog product id. Buying takes two "
+        "steps: quote_checkout shows the order summary and a confirmation code; call confirm_checkout "
+        "only after the shopper has explicitly said yes to that summary. user_id is filled in by the shop."
+    ),
+    middleware=[ToolMetrics()],
+)
+
+
+@mcp.tool
+def view_cart(user_id: UserId) -> CartView:
+    """Show the shopper's cart: each line with name, size, colour, unit price, quantity and line total,
+    plus the item count and cart total. Prices are the catalog's current prices."""
+    return _run(get_store().view, user_id)
+
+
+@mcp.tool
+def add_to_cart(
+    user_id: UserId,
+    product_id: ProductId,
+    quantity: Annotated[int, Field(description=f"How many, 1 to {MAX_QUANTITY}.")] = 1,
+    size: Size = None,
+    colour: Colour = None,
+) -> CartView:
+    """Put a product in the shopper's cart (adding the same size and colour again raises the quantity).
+    If the product comes in several sizes or colours, pass the one the shopper chose; an error lists
+    the available ones. Fails with a plain message when the product is unknown or out of stock.
+    Returns the updated cart."""
+    return _run(get_store().add, user_id, product_id, quantity, size, colour)
+
+
+@mcp.tool
+def remove_from_cart(
+    user_id: UserId,
+    product_id: ProductId,
+    size: Annotated[str | None, Field(description="Only this size (default: every size of it).")] = None,
+    colour: Annotated[str | None, Field(description="Only this colour (default: every colour).")] = None,
+) -> CartView:
+    """Take a product out of the shopper's cart. Returns the updated cart."""
+    return _run(get_store().remove, user_id, product_id, size, colour)
+
+
+@mcp.tool
+def update_quantity(
+    user_id: UserId,
+    product_id: ProductId,
+    quantity: Annotated[int, Field(description=f"The new quantity, 0 to {MAX_QUANTITY}; 0 removes it.")],
+    size: Annotated[str | None, Field(description="Which size, if the product is in the cart twice.")] = None,
+    colour: Annotated[str | None, Field(description="Which colour, if in the cart twice.")] = None,
+) -> CartView:
+    """Set how many of a product already in the cart the shopper wants. Returns the updated cart."""
+    return _run(get_store().update_quantity, user_id, product_id, quantity, size, colour)
+
+
+@mcp.tool
+def quote_checkout(user_id: UserId) -> CheckoutQuote:
+    """Step 1 of buying: check the cart can be bought (stock, availability) and return the order
+    summary with a short confirmation code. Show the summary and total to the shopper and ask them
+    to confirm. Do NOT call confirm_checkout until the shopper explicitly agrees. The code is valid
+    for a limited time and only for the cart exactly as quoted."""
+    return _run(get_store().quote_checkout, user_id)
+
+
+@mcp.tool
+def confirm_checkout(
+    user_id: UserId,
+    confirmation_code: Annotated[str, Field(description="The code from quote_checkout.")],
+) -> Order:
+    """Step 2 of buying, only after the shopper explicitly confirmed the quoted summary: place the
+    order, reserve the stock and empty the cart. Calling it again with the same code returns the
+    same order (never a second one). If the cart changed since the quote, it fails: quote again."""
+    return _run(get_store().confirm_checkout, user_id, confirmation_code)
+
+
+@mcp.tool
+def list_orders(user_id: UserId) -> OrderList:
+    """The shopper's past orders, newest first, with their lines and totals."""
+    return _run(get_store().list_orders, user_id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    install_if_requested()
+    parser = argparse.ArgumentParser(prog="python -m mcp_servers.cart", description=__doc__.splitlines()[0])
+    parser.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT")
+    args = parser.parse_args(argv)
+    if args.http:
+        mcp.run(transport="http", host="127.0.0.1", port=args.http, show_banner=False)
+    else:
+        mcp.run(show_banner=False)
+
+
+if __name__ == "__main__":
+    main()

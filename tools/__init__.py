@@ -1,0 +1,1 @@
+"""Tools the agents share: MCP toolset factories (how an agent reaches each MCP server)."""
