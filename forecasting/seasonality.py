@@ -37,7 +37,7 @@ def detect_season(values: np.ndarray, step_s: float, periods_s: tuple[float, ...
     candidates = []
     for period in periods_s:
         m = int(round(period / step_s))
-        if m < MIN_STEPS_PER_CYCLE or n < 2 * m + 2 or abs(m * step_s - period) > 0.05 * period:
+        if m < MIN_STEPS_PER_CYCLE or n < 2 * m or abs(m * step_s - period) > 0.05 * period:
             continue
         candidates.append(m)
     if not candidates:

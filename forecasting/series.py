@@ -123,8 +123,7 @@ def regularize(
         warnings.append(f"kept the most recent {max_steps} steps of {n}")
         n = max_steps
     # Bucket i covers (end - (n-i)*step, end - (n-1-i)*step]; index from the newest point backwards.
-    back = np.ceil((end - ts) / step - 1e-9).astype(np.int64)  # 0 for the last bucket
-    back = np.maximum(back, 0)
+    back = np.floor((end - ts) / step + 1e-9).astype(np.int64)  # 0 for the newest bucket
     keep = back < n
     idx = (n - 1) - back[keep]
     sums = np.bincount(idx, weights=vals[keep], minlength=n)

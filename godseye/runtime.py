@@ -26,6 +26,7 @@ from google.genai import types
 from godseye.config import PROJECT_ROOT, apply_offline_defaults, get_settings
 from godseye.local_model.references import products_in
 from godseye.local_model.view import tool_payload
+from telemetry.llmobs import chat_turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,10 +60,13 @@ class TurnResult:
     images: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     error: str | None = None
+    # Raw tool payloads of this turn, for grounding checks; not part of the JSON output.
+    tool_results: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("text")
+        data.pop("tool_results")
         return data
 
 
@@ -83,6 +87,15 @@ class ShopRuntime:
             await self.session_service.create_session(app_name=name, user_id=user_id, session_id=session_id)
 
     async def turn(self, *, session_id: str, user_id: str, text: str) -> TurnResult:
+        # --- telemetry (telemetry/llmobs.py): one trace per turn, root span `godseye.chat.turn` +
+        # LLM Observability workflow span; a no-op when tracing is off.
+        with chat_turn(app=self.app.name, session_id=session_id, user_id=user_id, text=text) as record:
+            result = await self._run_turn(session_id=session_id, user_id=user_id, text=text)
+            record(result)
+        return result
+        # --- end telemetry
+
+    async def _run_turn(self, *, session_id: str, user_id: str, text: str) -> TurnResult:
         result = TurnResult(session=session_id, user=user_id, text=text)
         started = time.perf_counter()
         try:
@@ -114,6 +127,7 @@ class ShopRuntime:
             if response.name == TRANSFER_TOOL:
                 continue
             payload = tool_payload(response.response)
+            result.tool_results.append({"name": response.name, "payload": payload})
             for product in products_in(payload):
                 entry = {k: product.get(k) for k in PRODUCT_FIELDS if k in product}
                 if entry.get("id") and all(p.get("id") != entry["id"] for p in result.products):

@@ -13,6 +13,7 @@ import numpy as np
 
 from godseye.embedding import get_embedder
 
+TOPK = 2  # mean of the best two clauses: one lucky word overlap is not enough
 _CLAUSE_SPLIT = re.compile(r"(?<=[.;:!?])\s+|\n+|\s+-\s+|\(e\.g\.|\be\.g\.,?|\bfor example\b")
 _QUOTED_EXAMPLE = re.compile(r"['\"“‘]([^'\"”’]{4,120})['\"”’]")
 
@@ -28,9 +29,9 @@ def _clause_vectors(text: str) -> np.ndarray:
 
 
 def similarity(query: str, description: str) -> float:
-    """Best cosine similarity between the query and any clause or quoted example of the description."""
+    """Mean cosine similarity of the query to the description's best TOPK clauses or quoted examples."""
     q = get_embedder().embed_one(query)
-    return float(np.max(_clause_vectors(description) @ q))
+    return float(np.mean(np.sort(_clause_vectors(description) @ q)[-TOPK:]))
 
 
 def rank(query: str, options: dict[str, str]) -> list[tuple[str, float]]:

@@ -31,6 +31,7 @@ from google.genai import types
 
 from godseye.local_model.slots import is_affirmation
 from guardrails.blocklist import BlockList
+from telemetry.adk_instrumentation import TelemetryPlugin
 
 log = logging.getLogger(__name__)
 
@@ -149,4 +150,5 @@ def _declared_args(tool: BaseTool) -> set[str]:
 
 
 def build_plugins(app: str) -> list[BasePlugin]:
-    return [GuardrailsPlugin(app=app)]
+    # Telemetry first: its before_model hook must run even when a guardrail answers instead of the model.
+    return [TelemetryPlugin(), GuardrailsPlugin(app=app)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import os
 import select
 import socket
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_datadog.store import _KIND_CODES, Event, MetricStore, ServiceCheck
+from local_datadog.store import Event, MetricStore, ServiceCheck
 from local_datadog.wire import Parser
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,18 @@ def _grow_rcvbuf(sock: socket.socket, size: int) -> int:
     return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
 
 
+def _udp_addresses(host: str, port: int) -> list[tuple[socket.AddressFamily, str]]:
+    """Every address a client may pick for `host`: "localhost" can mean 127.0.0.1 and ::1, and
+    the datadog client connects to whichever getaddrinfo returns first."""
+    if host in {"", "0.0.0.0", "::"} or ":" in host or host.replace(".", "").isdigit():
+        return [(socket.AF_INET6 if ":" in host else socket.AF_INET, host)]
+    out: list[tuple[socket.AddressFamily, str]] = []
+    for family, _, _, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM):
+        if family in (socket.AF_INET, socket.AF_INET6) and (family, sockaddr[0]) not in out:
+            out.append((family, sockaddr[0]))
+    return out or [(socket.AF_INET, "127.0.0.1")]
+
+
 class DogStatsdReceiver:
     """Listens on host:port (UDP; port 0 picks a free one) and optionally a Unix socket path.
 
@@ -98,14 +111,15 @@ class DogStatsdReceiver:
         self._sockets: list[socket.socket] = []
         self._queue: collections.deque[bytes | float] = collections.deque()
         self._running = False
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake_r = self._wake_w = -1
         self._rx: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self._idle = threading.Condition()
         self._busy = False
         self._dropped_unsaved = 0
         self._parser = Parser()
-        self._ids: dict[tuple[str, str], tuple[int, int]] = {}
+        # (name, '|type|@rate|#tags' suffix) -> (metric id, context id, count scale)
+        self._fast: dict[tuple[str, str], tuple[int, int, float]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -113,29 +127,39 @@ class DogStatsdReceiver:
         if self._running:
             return self
         if self.udp:
-            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_DGRAM)
-            self.stats.rcvbuf = _grow_rcvbuf(sock, self.rcvbuf)
-            try:
-                sock.bind((self.host, self.requested_port))
-            except OSError as exc:
-                sock.close()
-                raise OSError(exc.errno, f"cannot listen for DogStatsD on udp://{self.host}:{self.requested_port}: "
-                              f"{exc.strerror} (is another agent or stand-in running?)") from None
-            sock.setblocking(False)
-            self.port = sock.getsockname()[1]
-            self._sockets.append(sock)
+            port = self.requested_port
+            for family, address in _udp_addresses(self.host, port):
+                sock = socket.socket(family, socket.SOCK_DGRAM)
+                self.stats.rcvbuf = max(self.stats.rcvbuf, _grow_rcvbuf(sock, self.rcvbuf))
+                try:
+                    sock.bind((address, port if self.port is None else self.port))
+                except OSError as exc:
+                    sock.close()
+                    self._close_sockets()
+                    raise OSError(exc.errno, f"cannot listen for DogStatsD on udp://{address}:{port}: "
+                                  f"{exc.strerror} (is another agent or stand-in running?)") from None
+                sock.setblocking(False)
+                if self.port is None:
+                    self.port = sock.getsockname()[1]
+                self._sockets.append(sock)
         if self.socket_path is not None:
             self.socket_path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
             usock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             self.stats.rcvbuf = max(self.stats.rcvbuf, _grow_rcvbuf(usock, self.rcvbuf))
-            usock.bind(str(self.socket_path))
+            try:
+                usock.bind(str(self.socket_path))
+            except OSError as exc:
+                usock.close()
+                self._close_sockets()
+                raise OSError(exc.errno, f"cannot listen for DogStatsD on unix://{self.socket_path}: "
+                              f"{exc.strerror}") from None
             usock.setblocking(False)
             self._sockets.append(usock)
         if not self._sockets:
             raise ValueError("receiver needs UDP or a Unix socket path")
+        self._wake_r, self._wake_w = os.pipe()
         self._running = True
         self._rx = threading.Thread(target=self._receive_loop, name="dogstatsd-rx", daemon=True)
         self._worker = threading.Thread(target=self._work_loop, name="dogstatsd-worker", daemon=True)
@@ -161,19 +185,22 @@ class DogStatsdReceiver:
         os.write(self._wake_w, b"x")
         if self._rx:
             self._rx.join(timeout)
-        if self._worker:
-            self._worker.join(timeout)
         if not drain:
             self._queue.clear()
-        for sock in self._sockets:
-            sock.close()
-        self._sockets.clear()
+        if self._worker:
+            self._worker.join(timeout)
+        self._close_sockets()
         if self.socket_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
 
     def __enter__(self) -> DogStatsdReceiver:
         return self.start()
@@ -292,48 +319,49 @@ class DogStatsdReceiver:
                 self._busy = False
 
     def _process(self, batch: list[bytes | float], ts: float) -> float:
-        """Parse a batch of datagrams and write it in one transaction. Returns the last time marker."""
-        rows = []
+        """Parse a batch of datagrams and write it in one transaction. Returns the last time marker.
+
+        Fast path: a plain single-value line whose `name|type|@rate|#tags` suffix was seen before
+        costs two partitions, a dict lookup and a float(). Everything else (events, service checks,
+        multi-value packing, sets, client timestamps, errors) goes through the full wire parser.
+        """
+        rows: list[tuple[int, float, int, float | str]] = []
         events: list[Event] = []
         checks: list[ServiceCheck] = []
         datagrams = nbytes = messages = errors = 0
-        parse = self._parser.parse
-        ids = self._ids
-        resolve = self.store.resolve
-        kinds = _KIND_CODES
+        fast = self._fast
+        push = rows.append
         for item in batch:
             if isinstance(item, float):
                 ts = item
                 continue
             datagrams += 1
             nbytes += len(item)
-            result = parse(item)
-            messages += result.messages
-            if result.errors:
-                errors += result.errors
-                self.last_errors.extend(result.error_samples)
-            for m in result.metrics:
-                key = (m.name, m.tags_raw)
-                pair = ids.get(key)
-                if pair is None:
-                    pair = resolve(m.name, m.tags)
-                    if len(ids) > 200_000:
-                        ids.clear()
-                    ids[key] = pair
-                mid, cid = pair
-                point_ts = m.timestamp or ts
-                code = kinds[m.type]
-                if m.members is None:
-                    for v in m.values:
-                        rows.append((mid, point_ts, cid, v, code, m.rate, None))
-                else:
-                    for member in m.members:
-                        rows.append((mid, point_ts, cid, 1.0, code, m.rate, member))
-            for e in result.events:
-                events.append(Event(e.timestamp or ts, e.title, e.text, dict(e.tags), e.host, e.aggregation_key,
-                                    e.priority, e.source_type, e.alert_type))
-            for c in result.service_checks:
-                checks.append(ServiceCheck(c.timestamp or ts, c.name, c.status, dict(c.tags), c.host, c.message))
+            try:
+                text = item.decode("utf-8")
+            except UnicodeDecodeError:
+                m, e = self._slow(item, ts, rows, events, checks)
+                messages += m
+                errors += e
+                continue
+            for line in text.split("\n") if "\n" in text else (text,):
+                head, _, rest = line.partition("|")
+                name, _, raw = head.partition(":")
+                entry = fast.get((name, rest))
+                if entry is not None and ":" not in raw:
+                    try:
+                        value = float(raw)
+                    except ValueError:
+                        value = math.nan
+                    if value - value == 0.0:  # finite
+                        push((entry[0], ts, entry[1], value * entry[2]))
+                        messages += 1
+                        continue
+                if not line or line == "\r":
+                    continue
+                m, e = self._slow(line, ts, rows, events, checks)
+                messages += m
+                errors += e
         dropped, self._dropped_unsaved = self._dropped_unsaved, 0
         self.store.write_rows(
             rows,
@@ -350,6 +378,39 @@ class DogStatsdReceiver:
         s.service_checks += len(checks)
         s.parse_errors += errors
         return ts
+
+    def _slow(
+        self,
+        data: bytes | str,
+        ts: float,
+        rows: list[tuple[int, float, int, float | str]],
+        events: list[Event],
+        checks: list[ServiceCheck],
+    ) -> tuple[int, int]:
+        """Full parse of a datagram or line; learns fast-path entries. Returns (messages, errors)."""
+        result = self._parser.parse(data)
+        if result.errors:
+            self.last_errors.extend(result.error_samples)
+        for m in result.metrics:
+            mid, cid = self.store.resolve(m.name, m.tags, m.type, m.rate)
+            point_ts = m.timestamp or ts
+            if m.members is not None:
+                rows.extend((mid, point_ts, cid, member) for member in m.members)
+                continue
+            rows.extend((mid, point_ts, cid, v) for v in m.values)
+            if m.timestamp is None and isinstance(data, str) and "\n" not in data:
+                # Cache by the exact suffix so the next identical line takes the fast path.
+                suffix = data.partition("|")[2]
+                scale = 1.0 / m.rate if m.type == "count" else 1.0
+                if len(self._fast) > 200_000:
+                    self._fast.clear()
+                self._fast[(m.name, suffix)] = (mid, cid, scale)
+        for e in result.events:
+            events.append(Event(e.timestamp or ts, e.title, e.text, dict(e.tags), e.host, e.aggregation_key,
+                                e.priority, e.source_type, e.alert_type))
+        for c in result.service_checks:
+            checks.append(ServiceCheck(c.timestamp or ts, c.name, c.status, dict(c.tags), c.host, c.message))
+        return result.messages, result.errors
 
     def snapshot(self) -> dict[str, object]:
         """Live counters plus where we listen and the latest problems (for /api/stats)."""

@@ -14,7 +14,10 @@ Public API (other components code against exactly these names):
     .events(start, end, filters=None) -> list[Event]
     .service_checks(start, end) -> list[ServiceCheck]
     .add_points(points, metric=None), .add_events(events), .add_service_checks(checks)
+    .contexts(metric) -> list[dict]     # every tag set seen on a metric, no point scan
     .stats() -> dict, .prune(before), .close()
+Receiver fast path: .resolve(metric, tags, kind, rate) -> (metric_id, ctx_id) and
+.write_rows(rows, events, service_checks, counters) with rows (metric_id, ts, ctx_id, value).
 """
 
 from __future__ import annotations
@@ -182,6 +185,7 @@ class MetricStore:
         self._metric_ids: dict[str, int] = {}
         self._ctx_ids: dict[tuple[int, int, float, str], int] = {}
         self._contexts: dict[int, _Context] = {}
+        self._metric_ctxs: dict[int, list[int]] = {}  # metric id -> its context ids
         self._max_ctx_loaded = 0
         self._closed = False
         with self._write_lock:
@@ -235,9 +239,14 @@ class MetricStore:
             (self._max_ctx_loaded,),
         ).fetchall()
         for cid, mid, kind, rate, key, tags in rows:
-            self._ctx_ids[(mid, kind, rate, key)] = cid
-            self._contexts[cid] = _Context(mid, _KIND_NAMES[kind], rate, json.loads(tags))
+            self._remember(cid, (mid, kind, rate, key), _Context(mid, _KIND_NAMES[kind], rate, json.loads(tags)))
             self._max_ctx_loaded = max(self._max_ctx_loaded, cid)
+
+    def _remember(self, cid: int, key: tuple[int, int, float, str], ctx: _Context) -> None:
+        if cid not in self._contexts:
+            self._metric_ctxs.setdefault(ctx.metric_id, []).append(cid)
+        self._ctx_ids[key] = cid
+        self._contexts[cid] = ctx
 
     def resolve(self, metric: str, tags: dict[str, str], kind: str = "gauge", rate: float = 1.0) -> tuple[int, int]:
         """(metric id, context id) for a metric, type, sample rate and tag set; created if new."""
@@ -263,8 +272,7 @@ class MetricStore:
                     "SELECT id FROM contexts WHERE metric_id = ? AND kind = ? AND rate = ? AND tags_key = ?",
                     (mid, code, rate, key),
                 ).fetchone()[0]
-            self._ctx_ids[(mid, code, rate, key)] = cid
-            self._contexts[cid] = _Context(mid, kind, rate, dict(tags))
+            self._remember(cid, (mid, code, rate, key), _Context(mid, kind, rate, dict(tags)))
             return mid, cid
 
     # -- writes ----------------------------------------------------------------------------------
@@ -384,8 +392,8 @@ class MetricStore:
 
     def _contexts_for(self, mid: int, filters: dict[str, str] | None) -> list[int]:
         self._refresh_ids()
-        return [cid for cid, ctx in list(self._contexts.items())
-                if ctx.metric_id == mid and _matches(ctx.tags, filters)]
+        contexts = self._contexts
+        return [cid for cid in list(self._metric_ctxs.get(mid, ())) if _matches(contexts[cid].tags, filters)]
 
     def points(
         self, metric: str, start: float, end: float, filters: dict[str, str] | None = None

@@ -31,3 +31,34 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"reference data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# --- a seeded shop shared by every test that runs conversations -------------------------------------
+
+SHOP_SEED_SIZE = 1200
+
+
+@pytest.fixture(scope="session")
+def shop_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GODSEYE_HOME with the default seeded catalog, built once per test run (shared by xdist workers).
+
+    Seeding goes through the real `godseye catalog seed` command. Carts, sessions and block lists of
+    different workers stay apart because each test uses its own session and user ids.
+    """
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp().parent
+    home = root / "shop-home"
+    done = home / ".seeded"
+    with FileLock(str(root / "shop-home.lock")):
+        if not done.exists():
+            env = dict(os.environ, GODSEYE_HOME=str(home))
+            subprocess.run(
+                [sys.executable, "-m", "godseye.cli.main", "catalog", "seed", "--size", str(SHOP_SEED_SIZE)],
+                check=True, env=env, capture_output=True, timeout=600,
+            )
+            done.touch()
+    return home

@@ -40,3 +40,16 @@ def test_bad_user_is_a_clean_error(store):
     result = CliRunner().invoke(app, ["cart", "show", " "])
     assert result.exit_code == 1 and "user id is required" in result.output
     assert "Traceback" not in result.output
+
+
+def test_missing_catalog_is_a_clean_error(tmp_path, monkeypatch):
+    from mcp_servers.catalog.store import CatalogStore
+
+    seeded = CartStore(tmp_path / "cart.sqlite", products=sample_products())
+    seeded.add("ana", "p-bag")
+    orphan = CartStore(tmp_path / "cart.sqlite", products=CatalogStore(tmp_path / "no-catalog.lance"))
+    monkeypatch.setattr(cart_cli, "_store", lambda: orphan)
+    result = CliRunner().invoke(app, ["cart", "show", "ana"])
+    assert result.exit_code == 1 and "no catalog at" in result.output and "Traceback" not in result.output
+    seeded.close()
+    orphan.close()

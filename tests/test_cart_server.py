@@ -104,6 +104,6 @@ async def test_each_call_is_counted_for_mcp_health(client, monkeypatch):
     names = [(name, tags["tool"]) for name, tags in seen]
     assert names == [
         ("mcp.tool.calls", "view_cart"), ("mcp.tool.latency", "view_cart"),
-        ("mcp.tool.errors", "add_to_cart"), ("mcp.tool.calls", "add_to_cart"), ("mcp.tool.latency", "add_to_cart"),
+        ("mcp.tool.calls", "add_to_cart"), ("mcp.tool.errors", "add_to_cart"), ("mcp.tool.latency", "add_to_cart"),
     ]
     assert all(tags["server"] == "cart" for _, tags in seen)

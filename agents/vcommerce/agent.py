@@ -24,10 +24,12 @@ shopper = LlmAgent(
     name="shopper",
     model=model_for("shopper"),
     description=(
-        "Shopping assistant: searches the catalog for products by type, colour, size and price "
-        "(e.g. 'red dresses under $80 in size M', 'show me linen shirts'), compares products, answers "
-        "questions about a product's material, sizes, colours, stock and price, and manages the cart: "
-        "add to cart, remove, change quantity, view the cart, check out and place the order."
+        "Shopping assistant for finding and buying products: searches the catalog by product type, "
+        "colour, size, material and price (e.g. 'red dresses under $80 in size M', 'show me sneakers', "
+        "'do you sell watches?', 'black leather boots', 'a winter coat', 'white t-shirts in L', "
+        "'jackets between $50 and $150'), answers questions about a product (material, sizes, "
+        "colours, stock, price), and manages the cart and checkout (e.g. 'add it to my cart', "
+        "'what's in my cart?', 'I'd like to check out', 'yes, confirm my order', 'my past orders')."
     ),
     instruction=load("shopper"),
     tools=[toolset("catalog"), toolset("cart")],
@@ -39,10 +41,11 @@ stylist = LlmAgent(
     name="stylist",
     model=model_for("stylist"),
     description=(
-        "Personal stylist: puts together a complete outfit or look for an occasion, event, trip or "
-        "season (e.g. 'what should I wear to a summer wedding in Italy', 'an outfit for a job "
-        "interview', 'dress me for a beach holiday'), suggests what goes with an item, and gives "
-        "size and fit advice."
+        "Personal stylist for advice rather than search: puts together a complete outfit or look for "
+        "an occasion, event or trip (e.g. 'what should I wear to a summer wedding?', 'an outfit for a "
+        "job interview', 'dress me for a beach holiday', 'help me pick something for a date'), says "
+        "what goes with a piece (e.g. 'what would match this?', 'complete the look'), and gives size "
+        "and fit advice (e.g. 'should I size up?', 'does it run small?')."
     ),
     instruction=load("stylist"),
     tools=[toolset("catalog")],
@@ -54,8 +57,9 @@ tryon = LlmAgent(
     name="tryon",
     model=model_for("tryon"),
     description=(
-        "Virtual try-on: shows how a product looks on the shopper's own uploaded photo (e.g. 'show "
-        "me how the linen shirt looks on me', 'can I try this on')."
+        "Virtual fitting room: shows how a product looks on the shopper's own uploaded photo (e.g. "
+        "'show me how it looks on me', 'can I try this on?', 'how would that look on me?', 'put it "
+        "on my picture', 'virtual try-on')."
     ),
     instruction=load("tryon"),
     tools=[toolset("image")],

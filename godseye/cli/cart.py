@@ -20,6 +20,14 @@ def _store():  # imported late: `godseye --help` should not open databases
     return CartStore()
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors with plain messages for the operator (bad input, missing catalog), not tracebacks."""
+    from mcp_servers.cart.store import CartError
+    from mcp_servers.catalog.models import CatalogError
+
+    return (CartError, CatalogError)
+
+
 def _fail(err: Exception) -> None:
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(1)
@@ -29,14 +37,15 @@ def _fail(err: Exception) -> None:
 def show(user: Annotated[str, typer.Argument(help="The shopper's user id.")], as_json: JsonFlag = False) -> None:
     """Show USER's cart with current prices and the total."""
     install_if_requested()
-    from mcp_servers.cart.store import CartError
-
     try:
         view = _store().view(user)
-    except CartError as err:
+    except _user_errors() as err:
         _fail(err)
     if as_json:
         typer.echo(view.model_dump_json(indent=2))
+        return
+    if not view.lines:
+        typer.echo(view.message)
         return
     table = Table(title=f"Cart of {view.user_id}")
     for column in ("product", "name", "size", "colour", "qty", "unit", "total"):
@@ -55,14 +64,15 @@ def show(user: Annotated[str, typer.Argument(help="The shopper's user id.")], as
 def orders(user: Annotated[str, typer.Argument(help="The shopper's user id.")], as_json: JsonFlag = False) -> None:
     """List USER's orders, newest first."""
     install_if_requested()
-    from mcp_servers.cart.store import CartError
-
     try:
         result = _store().list_orders(user)
-    except CartError as err:
+    except _user_errors() as err:
         _fail(err)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
+        return
+    if not result.orders:
+        typer.echo("No orders yet.")
         return
     table = Table(title=f"Orders of {result.user_id}")
     table.add_column("order", no_wrap=True)
@@ -73,5 +83,3 @@ def orders(user: Annotated[str, typer.Argument(help="The shopper's user id.")], 
         table.add_row(order.order_id, order.created_at.strftime("%Y-%m-%d %H:%M"), str(order.item_count),
                       f"{order.total:.2f} {order.currency}", lines)
     Console().print(table)
-    if not result.orders:
-        typer.echo("No orders yet.")

@@ -205,12 +205,52 @@ def _check_validations(cls: type[OpenApiModel], attr: str, value: Any, path: str
     return []
 
 
+@cache
+def _constant_fields(cls: Any) -> dict[str, frozenset]:
+    """JSON keys of a model whose type is a one-value enum (`type: "timeseries"`): oneOf discriminators."""
+    if isinstance(cls, type) and issubclass(cls, ModelComposed):
+        merged: dict[str, frozenset] = {}
+        for option in cls._composed_schemas.get("oneOf", ()):
+            for key, allowed in _constant_fields(option).items():
+                merged[key] = merged.get(key, frozenset()) | allowed
+        return merged
+    if not (isinstance(cls, type) and issubclass(cls, ModelNormal)):
+        return {}
+    out = {}
+    for attr, types in cls.openapi_types.items():
+        if len(types) == 1 and isinstance(types[0], type) and issubclass(types[0], ModelSimple):
+            allowed = types[0].allowed_values
+            if allowed and len(allowed) == 1:
+                out[cls.attribute_map.get(attr, attr)] = frozenset(allowed)
+    return out
+
+
+def _discriminate(value: Any, options: tuple) -> tuple:
+    """The oneOf options whose constant fields agree with `value`, else the closest by those fields."""
+    if not isinstance(value, dict):
+        return options
+    keep, scored = [], []
+    for option in options:
+        constants = _constant_fields(option)
+        relevant = {k: allowed for k, allowed in constants.items() if k in value}
+        if all(value[k] in allowed for k, allowed in relevant.items()):
+            keep.append(option)
+        else:
+            score = sum(max(difflib.SequenceMatcher(None, str(value[k]), str(a)).ratio() for a in allowed)
+                        for k, allowed in relevant.items())
+            scored.append((score, option))
+    if keep:
+        return tuple(keep)
+    scored.sort(key=lambda pair: -pair[0])
+    return (scored[0][1],) if scored else options
+
+
 def _check_composed(value: Any, cls: type[ModelComposed], path: str, ro: bool) -> list[Issue]:
     options = tuple(cls._composed_schemas.get("oneOf", ()))
     if not options:
         return []
     best: list[Issue] | None = None
-    for option in options:
+    for option in _discriminate(value, options):
         issues = _check_one(value, option, path, ro)
         if not issues:
             return []

@@ -8,19 +8,22 @@ from `slots` and `references`; answers come from `replies`, which only restate t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from godseye.local_model import replies, slots
 from godseye.local_model.references import last_product_list, product_id, resolve_product
-from godseye.semantic import rank
 from godseye.local_model.view import RequestView, ToolCall, ToolSpec
+from godseye.semantic import rank
 
 TRANSFER_TOOL = "transfer_to_agent"
 # Below this similarity no agent or tool is about the request: say so instead of guessing.
-ROUTE_THRESHOLD = 0.30
+ROUTE_THRESHOLD = 0.33
 TOOL_THRESHOLD = 0.22
 _STICKY_BONUS = 0.12
+SEARCH_PRIOR = 0.15
+ACTION_THRESHOLD = 0.45  # how clearly a request must ask for an action before we act on a search hit
 
 
 @dataclass
@@ -53,17 +56,27 @@ def _last_target(view: RequestView) -> str | None:
     return str(call.args.get("agent_name")) if call else None
 
 
+def _new_words(text: str) -> list[str]:
+    """Words of a request that are not refinements ("cheaper", "in blue", "size L", "that one")."""
+    return [
+        w for w in slots.search_query(text).split()
+        if w.lower() not in _REFINEMENT_WORDS and not slots.colour(w) and not slots.size(f"size {w}")
+    ]
+
+
 def _is_follow_up(view: RequestView) -> bool:
+    """A turn that only makes sense with the previous one: it goes to the agent that handled that."""
     text = view.user_text
     if view.turn <= 1:
         return False
-    words = slots.search_query(text).split()
     referential = slots.ordinal(text) is not None or slots.wants_cheaper(text) or slots.wants_pricier(text)
-    short_refinement = len(words) <= 3 and bool(slots.constraints(text).as_args())
-    return referential or short_refinement or slots.is_affirmation(text) or slots.is_negation(text)
+    refinement = bool(slots.constraints(text).as_args()) and not _new_words(text)
+    return referential or refinement or slots.is_affirmation(text) or slots.is_negation(text)
 
 
 def _route(view: RequestView) -> Decision:
+    if slots.is_greeting(view.user_text):
+        return Decision(text=replies.greeting(view))
     targets = dict(view.transfer_targets)
     last = _last_target(view)
     if last in targets and _is_follow_up(view):
@@ -108,8 +121,11 @@ def _choose_tool(view: RequestView, tools: dict[str, ToolSpec]) -> Decision:
     if refinement is not None:
         return refinement
 
-    ranked = rank(text, {name: f"{spec.description}" for name, spec in tools.items()})
-    best, score = ranked[0]
+    scores = dict(rank(text, {name: tool_text(spec) for name, spec in tools.items()}))
+    if search_tool and slots.constraints(text).as_args() and slots.ordinal(text) is None:
+        # Stated constraints (a price, colour or size) with nothing pointed at describe products to find.
+        scores[search_tool] += SEARCH_PRIOR
+    best, score = max(scores.items(), key=lambda item: item[1])
     if score < TOOL_THRESHOLD:
         return Decision(text=replies.out_of_scope(view))
     spec = tools[best]
@@ -120,6 +136,11 @@ def _choose_tool(view: RequestView, tools: dict[str, ToolSpec]) -> Decision:
             return Decision(calls=[(search_tool, _search_args(view, tools[search_tool], text))])
         return Decision(text=replies.missing_info(best, missing))
     return Decision(calls=[(best, args)])
+
+
+def tool_text(spec: ToolSpec) -> str:
+    """What a tool is about: its name in words (names are chosen to say it) and its description."""
+    return f"{spec.name.replace('_', ' ')}.\n{spec.description}"
 
 
 def _search_args(view: RequestView, spec: ToolSpec, text: str, base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -147,10 +168,15 @@ def _refined_search(view: RequestView, search_tool: str | None) -> Decision | No
     text = view.user_text
     new = slots.constraints(text).as_args()
     cheaper, pricier = slots.wants_cheaper(text), slots.wants_pricier(text)
-    leftover = [w for w in slots.search_query(text).split() if w.lower() not in _REFINEMENT_WORDS]
+    leftover = _new_words(text)
     if not (new or cheaper or pricier) or len(leftover) > 2:
         return None
     args = dict(last.args)
+    if "colour" in new and args.get("query"):
+        # "in blue" after "red dresses": the old colour word must leave the query too.
+        old = slots.colour(str(args["query"]))
+        if old:
+            args["query"] = re.sub(rf"\b{re.escape(old)}\b", new["colour"], str(args["query"]), flags=re.I).strip()
     args.update(new)
     listing = last_product_list(view)
     prices = [float(p["price"]) for p in listing if isinstance(p.get("price"), int | float)]
@@ -216,7 +242,11 @@ def _value_for(view: RequestView, name: str, schema: dict[str, Any], text: str, 
         return cons.max_price
     if lname in {"product_id", "id", "item_id"}:
         product = resolve_product(view)
-        return product_id(product) if product else None
+        if product:
+            return product_id(product)
+        # An id the shopper typed (or a product card's button sent): pass it on; the tool checks it.
+        ids = slots.product_ids(text)
+        return ids[0] if ids else None
     if lname in {"quantity", "qty", "count"}:
         return slots.quantity(text)
     if lname in {"confirmation_code", "code"}:
@@ -224,6 +254,23 @@ def _value_for(view: RequestView, name: str, schema: dict[str, Any], text: str, 
         return replies.field(quote.payload, "confirmation_code", "code") if quote else None
     if lname in {"photo_id", "upload_id", "image_id"}:
         return replies.latest_upload_id(view)
+    return None
+
+
+_FILTER_ARGS = ("colour", "color", "size", "category", "subcategory", "gender")
+
+
+def _retry_without_bad_filter(view: RequestView, call: ToolCall) -> Decision | None:
+    """A search refused a filter value the shop does not have ("no products in colour 'teal'"):
+    search again without it, once, rather than give up."""
+    if len(view.calls_this_turn()) != 1:
+        return None
+    message = replies.error_text(call).lower()
+    for key in _FILTER_ARGS:
+        value = call.args.get(key)
+        if value is not None and (key in message or str(value).lower() in message):
+            args = {k: v for k, v in call.args.items() if k != key}
+            return Decision(calls=[(call.name, args)])
     return None
 
 
@@ -235,11 +282,17 @@ def _follow_up(view: RequestView) -> Decision | None:
     (only,) = done
     if "search" not in only:
         return None
+    last = view.calls_this_turn()[-1]
+    if last.is_error:
+        return _retry_without_bad_filter(view, last)
     # The shopper asked to act on a named product we first had to find: act on the best match now.
+    text = view.user_text
+    if slots.wants_cheaper(text) or slots.wants_pricier(text) or not _new_words(text):
+        return None  # a refinement of the listing, not an action on one product
     tools = {name: spec for name, spec in view.tools.items() if name != TRANSFER_TOOL}
-    ranked = rank(view.user_text, {n: s.description for n, s in tools.items()})
+    ranked = rank(text, {n: tool_text(s) for n, s in tools.items()})
     best, score = ranked[0]
-    if best == only or score < TOOL_THRESHOLD or "product_id" not in tools[best].parameters:
+    if best == only or score < ACTION_THRESHOLD or "product_id" not in tools[best].parameters:
         return None
     listing = last_product_list(view)
     if not listing:

@@ -44,12 +44,16 @@ def products_in(payload: Any) -> list[dict[str, Any]]:
 
 
 def last_product_list(view: RequestView) -> list[dict[str, Any]]:
-    """Products of the most recent result that showed several (a search, similar items, an outfit)."""
+    """Products of the most recent result that listed several (a search, similar items, an outfit).
+
+    A single product's details do not count: after "what is the second one made of?" the list the
+    shopper is still looking at is the search before it.
+    """
     for call in reversed(view.calls):
         if call.result is None or call.is_error:
             continue
         products = products_in(tool_payload(call.result))
-        if products and call.name not in {"view_cart", "add_to_cart", "remove_from_cart", "update_quantity"}:
+        if len(products) > 1 and call.name not in {"view_cart", "add_to_cart", "remove_from_cart", "update_quantity"}:
             return products
     return []
 

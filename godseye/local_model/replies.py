@@ -12,8 +12,8 @@ from typing import Any
 
 from godseye.local_model import slots
 from godseye.local_model.references import is_product, products_in, resolve_product
-from godseye.semantic import rank
 from godseye.local_model.view import RequestView, ToolCall, error_message, tool_payload
+from godseye.semantic import rank
 
 MAX_LISTED = 5
 _UPLOAD_RE = re.compile(r"\b(?:photo|upload|image)[ _-]?id[:=\s]+([A-Za-z0-9_-]{4,64})", re.IGNORECASE)
@@ -79,10 +79,10 @@ def greeting(view: RequestView) -> str:
 
 
 def out_of_scope(view: RequestView) -> str:
-    abilities = "; ".join(f"{name}: {desc.split('.')[0]}" for name, desc in view.transfer_targets.items())
-    text = view.user_text.strip()
-    if text and len(slots.search_query(text).split()) <= 1 and re.match(r"^(hi|hello|hey|good (morning|evening))",
-                                                                        text, re.IGNORECASE):
+    abilities = "; ".join(
+        f"{name}: {re.split(r'[.(]', desc)[0].strip()}" for name, desc in view.transfer_targets.items()
+    )
+    if slots.is_greeting(view.user_text):
         return greeting(view)
     suffix = f" Here is what I can help with — {abilities}." if abilities else ""
     return (
@@ -101,6 +101,10 @@ def missing_info(tool: str, missing: list[str]) -> str:
     }
     needed = "; ".join(asks.get(m, m.replace("_", " ")) for m in missing)
     return f"I need a little more to do that: {needed}."
+
+
+def error_text(call: ToolCall) -> str:
+    return error_message(call.result) if call.is_error else ""
 
 
 def render(view: RequestView, calls: list[ToolCall]) -> str:
@@ -126,6 +130,8 @@ def _render_one(view: RequestView, call: ToolCall) -> str:
     products = products_in(payload)
     if products:
         return _listing(view, call, products)
+    if isinstance(payload, dict) and "products" in payload:
+        return _nothing_found(call)
     if isinstance(payload, list | dict) and not payload or payload in ("", None):
         return _nothing_found(call)
     return _generic(name, payload)

@@ -13,10 +13,9 @@ COLOURS = (
     "black", "white", "ivory", "cream", "beige", "camel", "tan", "brown", "chocolate", "grey", "gray",
     "charcoal", "navy", "blue", "light blue", "sky blue", "teal", "turquoise", "green", "olive", "khaki",
     "sage", "emerald", "mint", "yellow", "mustard", "gold", "orange", "rust", "red", "burgundy", "wine",
-    "maroon", "pink", "blush", "rose", "coral", "purple", "lilac", "lavender", "silver", "denim",
-    "multicolour", "multicolor",
+    "maroon", "pink", "blush", "rose", "coral", "purple", "lilac", "lavender", "silver",
 )
-_COLOUR_ALIASES = {"gray": "grey", "multicolor": "multicolour"}
+_COLOUR_ALIASES = {"gray": "grey"}
 _COLOUR_RE = re.compile(r"\b(" + "|".join(sorted((re.escape(c) for c in COLOURS), key=len, reverse=True)) + r")\b")
 
 _SIZE_WORDS = {
@@ -56,7 +55,7 @@ _ORDINAL_RE = re.compile(
     r"result|product|of (?:them|those)))?|\b(?:number|no\.?|#|option|item)\s*(\d)\b",
     re.IGNORECASE,
 )
-_PRODUCT_ID_RE = re.compile(r"\b([A-Z]{2,4}-?\d{3,6}|[0-9A-Z]{10})\b")
+_PRODUCT_ID_RE = re.compile(r"\b([A-Z]{1,4}-?\d{3,8})\b")
 _AFFIRM_RE = re.compile(
     r"^\s*(?:yes|yep|yeah|yup|sure|ok(?:ay)?|confirm(?:ed)?|please do|go ahead|do it|place (?:the|my) order|"
     r"i confirm|absolutely|definitely|proceed|let'?s do it|buy it|sounds good)\b",
@@ -194,3 +193,15 @@ def search_query(text: str) -> str:
     q = re.sub(r"[?!.,;:]+", " ", q)
     q = re.sub(r"\b(?:in|a|an|the|of|with|and|under|that|is|are|to|me|my)\s*$", " ", q.strip(), flags=re.IGNORECASE)
     return re.sub(r"\s+", " ", q).strip()
+
+
+_GREETING_RE = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings|yo|howdy|bonjour|hola|ciao|hallo)"
+    r"(?:\s+there)?[\s!.,?]*(?:how are you[?!. ]*)?$",
+    re.IGNORECASE,
+)
+
+
+def is_greeting(text: str) -> bool:
+    """A message that only greets: answered with a welcome, not routed or searched."""
+    return bool(_GREETING_RE.match(text))

@@ -71,7 +71,8 @@ class RequestView:
         return len(self.user_texts)
 
     def calls_this_turn(self) -> list[ToolCall]:
-        return [c for c in self.calls if c.turn == self.turn]
+        """Tool calls made for the current user message (agent transfers are routing, not tools)."""
+        return [c for c in self.calls if c.turn == self.turn and c.name != "transfer_to_agent"]
 
     def last_call(self, *names: str, with_result: bool = True) -> ToolCall | None:
         for call in reversed(self.calls):

@@ -9,7 +9,7 @@ overwrites it from the session before the call, so a model can never read or cha
 shopper's cart. The docstrings say "filled in by the shop" so the model does not ask for it.
 
 Each call is counted as `mcp.tool.calls`, `mcp.tool.errors` and `mcp.tool.latency` (milliseconds),
-tagged `server:cart` and `tool:<name>`.
+tagged `server:cart` and `tool:<name>`, by the middleware the catalog server shares.
 
 Run: `python -m mcp_servers.cart` (stdio) or `python -m mcp_servers.cart --http 8766`
 (streamable HTTP on 127.0.0.1, path /mcp).
@@ -19,23 +19,23 @@ from __future__ import annotations
 
 import argparse
 import threading
-import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
-from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from pydantic import Field
 
 from godseye.netguard import install_if_requested
 from mcp_servers.cart.models import CartView, CheckoutQuote, Order, OrderList
 from mcp_servers.cart.store import MAX_QUANTITY, CartError, CartStore
+from mcp_servers.catalog.models import CatalogError
+from mcp_servers.catalog.tool_metrics import ToolMetrics
 
 SERVER_NAME = "cart"
 T = TypeVar("T")
 
-UserId = Annotated[str, Field(description="The shopper's id. Filled in by the shop; pass any value.")]
+UserId = Annotated[str, Field(description="The shopper's id. Filled in by the shop: the value passed is replaced.")]
 ProductId = Annotated[str, Field(description="The catalog product id, as returned by the catalog search.")]
 Size = Annotated[str | None, Field(description="Size such as 'M' or '38', one the product comes in.")]
 Colour = Annotated[str | None, Field(description="Colour, one the product comes in.")]
@@ -61,29 +61,11 @@ def set_store(store: CartStore | None) -> None:
 
 
 def _run(action: Callable[..., T], *args: Any) -> T:
+    """Call the store; shopper-facing failures (cart rules, catalog errors) become plain ToolErrors."""
     try:
         return action(*args)
-    except CartError as err:
+    except (CartError, CatalogError) as err:
         raise ToolError(str(err)) from None
-
-
-class ToolMetrics(Middleware):
-    """MCP health metrics from the contract: calls, errors and latency per tool."""
-
-    async def on_call_tool(self, context: MiddlewareContext, call_next: CallNext) -> Any:
-        from telemetry.metrics import metrics
-
-        tags = {"server": SERVER_NAME, "tool": getattr(context.message, "name", "unknown")}
-        start = time.perf_counter()
-        try:
-            result = await call_next(context)
-        except Exception:
-            metrics.increment("mcp.tool.errors", tags=tags)
-            raise
-        finally:
-            metrics.increment("mcp.tool.calls", tags=tags)
-            metrics.distribution("mcp.tool.latency", (time.perf_counter() - start) * 1000, tags=tags)
-        return result
 
 
 mcp = FastMCP(
@@ -93,14 +75,17 @@ mcp = FastMCP(
         "steps: quote_checkout shows the order summary and a confirmation code; call confirm_checkout "
         "only after the shopper has explicitly said yes to that summary. user_id is filled in by the shop."
     ),
-    middleware=[ToolMetrics()],
+    middleware=[ToolMetrics(SERVER_NAME)],
 )
 
 
 @mcp.tool
 def view_cart(user_id: UserId) -> CartView:
     """Show the shopper's cart: each line with name, size, colour, unit price, quantity and line total,
-    plus the item count and cart total. Prices are the catalog's current prices."""
+    plus the item count and cart total. Prices are the catalog's current prices.
+
+    Typical requests: "what's in my cart?", "show my basket", "how much is my cart?".
+    """
     return _run(get_store().view, user_id)
 
 
@@ -115,7 +100,10 @@ def add_to_cart(
     """Put a product in the shopper's cart (adding the same size and colour again raises the quantity).
     If the product comes in several sizes or colours, pass the one the shopper chose; an error lists
     the available ones. Fails with a plain message when the product is unknown or out of stock.
-    Returns the updated cart."""
+    Returns the updated cart.
+
+    Typical requests: "add the second one to my cart", "put two of those in my basket", "I'll take it in M".
+    """
     return _run(get_store().add, user_id, product_id, quantity, size, colour)
 
 
@@ -126,7 +114,10 @@ def remove_from_cart(
     size: Annotated[str | None, Field(description="Only this size (default: every size of it).")] = None,
     colour: Annotated[str | None, Field(description="Only this colour (default: every colour).")] = None,
 ) -> CartView:
-    """Take a product out of the shopper's cart. Returns the updated cart."""
+    """Take a product out of the shopper's cart. Returns the updated cart.
+
+    Typical requests: "remove the dress from my cart", "take that out", "I don't want the shoes anymore".
+    """
     return _run(get_store().remove, user_id, product_id, size, colour)
 
 
@@ -138,7 +129,10 @@ def update_quantity(
     size: Annotated[str | None, Field(description="Which size, if the product is in the cart twice.")] = None,
     colour: Annotated[str | None, Field(description="Which colour, if in the cart twice.")] = None,
 ) -> CartView:
-    """Set how many of a product already in the cart the shopper wants. Returns the updated cart."""
+    """Set how many of a product already in the cart the shopper wants. Returns the updated cart.
+
+    Typical requests: "make it three", "change the quantity of the shirt to 2".
+    """
     return _run(get_store().update_quantity, user_id, product_id, quantity, size, colour)
 
 
@@ -147,7 +141,10 @@ def quote_checkout(user_id: UserId) -> CheckoutQuote:
     """Step 1 of buying: check the cart can be bought (stock, availability) and return the order
     summary with a short confirmation code. Show the summary and total to the shopper and ask them
     to confirm. Do NOT call confirm_checkout until the shopper explicitly agrees. The code is valid
-    for a limited time and only for the cart exactly as quoted."""
+    for a limited time and only for the cart exactly as quoted.
+
+    Typical requests: "check out", "I want to buy these", "place my order", "let's pay".
+    """
     return _run(get_store().quote_checkout, user_id)
 
 
@@ -158,13 +155,19 @@ def confirm_checkout(
 ) -> Order:
     """Step 2 of buying, only after the shopper explicitly confirmed the quoted summary: place the
     order, reserve the stock and empty the cart. Calling it again with the same code returns the
-    same order (never a second one). If the cart changed since the quote, it fails: quote again."""
+    same order (never a second one). If the cart changed since the quote, it fails: quote again.
+
+    Typical requests (after a summary was shown): "yes, confirm", "go ahead and place it".
+    """
     return _run(get_store().confirm_checkout, user_id, confirmation_code)
 
 
 @mcp.tool
 def list_orders(user_id: UserId) -> OrderList:
-    """The shopper's past orders, newest first, with their lines and totals."""
+    """The shopper's past orders, newest first, with their lines and totals.
+
+    Typical requests: "my previous orders", "what did I buy last time?", "where is my order?".
+    """
     return _run(get_store().list_orders, user_id)
 
 

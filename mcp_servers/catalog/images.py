@@ -265,15 +265,15 @@ def _swimsuit(cv: _Canvas, style: str, rng: random.Random) -> None:
         cv.line([(96, 150), (288, 150)], fill=edge, width=6, solid=True)
         cv.poly([(100, 300), (284, 300), (250, 350), (206, 420), (178, 420), (134, 350)], outline=edge)
         return
-    leg = 250 if "high-leg" in s else 290
-    cv.poly([(140, 40), (160, 40), (192, 130), (224, 40), (244, 40), (258, 190), (240, 280), (294, leg + 80),
-             (214, 420), (170, 420), (90, leg + 80), (144, 280), (126, 190)], outline=edge)
+    leg = 300 if "high-leg" in s else 336
+    cv.poly([(150, 40), (166, 40), (192, 112), (218, 40), (234, 40), (256, 170), (242, 262), (268, leg),
+             (214, 440), (170, 440), (116, leg), (142, 262), (128, 170)], outline=edge)
 
 
 def _shoe(cv: _Canvas, kind: str, style: str, second: RGB, rng: random.Random) -> None:
     rgb, edge = cv.rgb, _contrast(cv.rgb)
     s = style.lower()
-    sole = (244, 244, 240) if kind == "sneaker" else _shade(rgb, 0.45)
+    sole = (244, 244, 240) if kind == "sneaker" else _shade(rgb, 0.6)
     if kind == "sneaker":
         top = 120 if "high-top" in s else 230
         cv.poly([(36, 330), (70, 262), (170, 246), (232, top), (320, top), (334, 300), (360, 330)], outline=edge)
@@ -292,12 +292,12 @@ def _shoe(cv: _Canvas, kind: str, style: str, second: RGB, rng: random.Random) -
         if "heel" in s or "western" in s or "knee" in s:
             cv.rect((282, 380, 336, 440), fill=sole)
     elif kind == "loafer":
-        cv.poly([(30, 340), (64, 290), (180, 270), (300, 268), (348, 292), (366, 340)], outline=edge)
-        cv.rect((20, 330, 372, 362), fill=sole, radius=8)
-        cv.rect((300, 350, 350, 372), fill=sole)
-        cv.c.rectangle((120, 286, 220, 304), fill=_shade(rgb, 0.75))
+        cv.poly([(30, 344), (60, 276), (180, 246), (300, 240), (350, 270), (366, 344)], outline=edge)
+        cv.rect((20, 338, 372, 356), fill=sole, radius=8)
+        cv.rect((300, 350, 350, 366), fill=sole)
+        cv.c.rectangle((120, 272, 220, 290), fill=_shade(rgb, 0.75))
         if "horsebit" in s:
-            cv.c.rectangle((146, 288, 196, 300), fill=(214, 178, 80))
+            cv.c.rectangle((146, 274, 196, 286), fill=(214, 178, 80))
     elif kind == "heel":
         cv.poly([(16, 384), (40, 360), (140, 340), (250, 290), (320, 240), (360, 244), (362, 290), (300, 300),
                  (180, 380), (40, 394)], outline=edge)
@@ -305,7 +305,7 @@ def _shoe(cv: _Canvas, kind: str, style: str, second: RGB, rng: random.Random) -
         if "slingback" in s or "sandal" in s or "ankle" in s:
             cv.line([(250, 290), (330, 200), (360, 244)], fill=rgb, width=8, solid=True)
     else:  # sandal
-        cv.rect((14, 380, 372, 408), fill=_shade(rgb, 0.7) if "espadrille" not in s else (206, 180, 130),
+        cv.rect((14, 380, 372, 408), fill=_shade(rgb, 0.9) if "espadrille" not in s else (206, 180, 130),
                 radius=12)
         for x0 in (70, 160, 250):
             cv.arc((x0, 300, x0 + 110, 460), 200, 340, width=16)
@@ -370,16 +370,21 @@ def _accessory(cv: _Canvas, shape: str, style: str, second: RGB, rng: random.Ran
             cv.c.rectangle((104, 262, 280, 286), fill=second)
     elif shape == "sunglasses":
         tint = _shade(second, 0.35)
-        for x0 in (20, 206):
+        for x0 in (16, 204):
             if "round" in s:
-                cv.ellipse((x0, 200, x0 + 158, 358), fill=tint, outline=rgb)
+                cv.ellipse((x0, 196, x0 + 164, 360), fill=rgb)
+                cv.c.ellipse((x0 + 14, 210, x0 + 150, 346), fill=tint)
             elif "cat" in s or "aviator" in s:
-                cv.poly([(x0, 210), (x0 + 158, 200), (x0 + 150, 300), (x0 + 60, 340), (x0 + 10, 290)], fill=tint)
+                lens = [(x0, 206), (x0 + 164, 196), (x0 + 156, 300), (x0 + 64, 346), (x0 + 8, 294)]
+                cx, cy = x0 + 82, 270
+                cv.poly(lens, fill=rgb)
+                cv.c.polygon([(cx + (x - cx) * 0.82, cy + (y - cy) * 0.8) for x, y in lens], fill=tint)
             else:
-                cv.rect((x0, 210, x0 + 158, 330), radius=24, fill=tint, outline=rgb)
-        cv.line([(170, 236), (214, 236)], fill=rgb, width=10, solid=True)
-        cv.line([(20, 220), (4, 214)], fill=rgb, width=8, solid=True)
-        cv.line([(364, 220), (380, 214)], fill=rgb, width=8, solid=True)
+                cv.rect((x0, 204, x0 + 164, 336), radius=28, fill=rgb)
+                cv.c.rounded_rectangle((x0 + 13, 217, x0 + 151, 323), radius=18, fill=tint)
+        cv.line([(178, 236), (206, 236)], fill=rgb, width=12, solid=True)
+        cv.line([(18, 222), (2, 214)], fill=rgb, width=10, solid=True)
+        cv.line([(366, 222), (382, 214)], fill=rgb, width=10, solid=True)
     elif shape == "watch":
         cv.rect((150, 8, 234, 504), radius=16, fill=_shade(second, 0.8) if "leather" in s else rgb)
         cv.ellipse((106, 170, 278, 342), fill=rgb, outline=edge)

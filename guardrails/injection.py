@@ -1,0 +1,152 @@
+"""Prompt-injection detector: normalisation, structural rules and a learned layer, in ~1 ms.
+
+    from guardrails.injection import score_text
+    score_text("Ignore all previous instructions").verdict   # "block"
+
+Layers (each explained in its module):
+1. `guardrails.normalize` undoes obfuscation into views (homoglyphs, zero-width, leetspeak,
+   spaced letters, base64/hex/rot13/percent payloads, HTML comments and markdown titles);
+2. `guardrails.injection_rules` matches attack shapes on every view, each with a weight and a
+   reason; hits in hidden views weigh more;
+3. `guardrails.injection_model` is a linear classifier on the local embedder's distilled token
+   vectors, scored over sliding windows (so long texts are not averaged away).
+
+Combination: score = 1 - (1 - rules) * (1 - learned), a noisy-OR of two independent pieces of
+evidence. When the rules alone already reach the block threshold the learned layer is skipped.
+
+Calibration of the thresholds. The scale is fixed, `WARN` = 0.5 and `BLOCK` = 0.8, and both
+layers are calibrated onto it rather than the other way round:
+- rule weights are set by what a rule means (see `injection_rules`): an unambiguous attack shape
+  weighs >= 0.85 and blocks alone, a suspicious one 0.55-0.75 and warns alone, context 0.2-0.45;
+- the learned layer's probability is mapped piecewise-linearly so that the probability exceeded
+  by 5% of the benign training rows (out-of-fold, 5-fold CV over deepset + written shopping
+  queries) lands on 0.5 and the one exceeded by 1% lands on 0.8 (`guardrails.train.anchors`).
+  Alone, the learned layer therefore blocks about 1% of benign traffic like its training data,
+  and a warn-level rule plus a warn-level model score block together.
+The benchmark (`benchmarks/bench_injection.py`) reports recall and false positives at these
+thresholds on data the detector was not built on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from guardrails.injection_model import ModelUnavailable, TokenClassifier, get_model
+from guardrails.injection_rules import RuleHit, match_rules, rule_score
+from guardrails.normalize import obfuscation_signals, views
+
+Verdict = Literal["allow", "warn", "block"]
+WARN = 0.5
+BLOCK = 0.8
+MAX_SCAN_CHARS = 20000  # rules read this much of one message; longer input is cut (and says so)
+
+
+@dataclass(frozen=True)
+class InjectionResult:
+    score: float
+    verdict: Verdict
+    reasons: list[str] = field(default_factory=list)
+    rule_score: float = 0.0
+    model_score: float | None = None  # None when the learned layer was skipped (rules decisive)
+    categories: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return self.verdict == "block"
+
+    @property
+    def reason_tag(self) -> str:
+        """A low-cardinality label for metrics (`llm.security.blocked{reason:...}`)."""
+        if self.categories:
+            return self.categories[0].replace(" / ", "_").replace(" ", "_").replace("-", "_")
+        return "learned_classifier" if self.verdict != "allow" else "none"
+
+    def as_dict(self) -> dict:
+        return {"score": round(self.score, 4), "verdict": self.verdict, "reasons": list(self.reasons)}
+
+
+def verdict_for(score: float) -> Verdict:
+    return "block" if score >= BLOCK else "warn" if score >= WARN else "allow"
+
+
+class InjectionDetector:
+    """Thread-safe scorer with a small result cache (the same message is often scored twice)."""
+
+    def __init__(self, model: TokenClassifier | None = None, *, use_model: bool = True, cache_size: int = 2048):
+        self._model = model
+        self._use_model = use_model
+        self._cache: OrderedDict[tuple[str, bool], InjectionResult] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> TokenClassifier | None:
+        if self._model is None and self._use_model:
+            try:
+                self._model = get_model()
+            except ModelUnavailable:
+                self._use_model = False
+        return self._model
+
+    def score(self, text: str, *, indirect: bool = False) -> InjectionResult:
+        """Score one message. `indirect=True` adds the rules for instructions hidden in data."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, not {type(text).__name__}")
+        if self._cache_size <= 0:
+            return self._score(text, indirect)
+        key = (text, indirect)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        result = self._score(text, indirect)
+        with self._lock:
+            self._cache[key] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _score(self, text: str, indirect: bool) -> InjectionResult:
+        if not text.strip():
+            return InjectionResult(0.0, "allow")
+        reasons: list[str] = []
+        if len(text) > MAX_SCAN_CHARS:
+            reasons.append(f"only the first {MAX_SCAN_CHARS} characters were scanned")
+        vs = views(text, max_chars=MAX_SCAN_CHARS)
+        hits: list[RuleHit] = match_rules(vs, text[:MAX_SCAN_CHARS], indirect=indirect)
+        r = rule_score(hits)
+        reasons.extend(h.describe() for h in hits)
+        m: float | None = None
+        model = self.model
+        if r < BLOCK and model is not None:
+            # The learned layer reads the plain view and every decoded payload; the worst counts.
+            scored = [(model.score(v.text), v) for v in vs if v.name in ("text", "base64", "hex", "rot13",
+                                                                          "url-encoding", "markup")]
+            best, view = max(scored, key=lambda sv: sv[0].score)
+            m = best.score
+            if m >= 0.3:
+                tokens = ", ".join(model.top_tokens(view.text))
+                where = "" if view.name == "text" else f" in {view.name} payload"
+                reasons.append(f"learned classifier: injection-like wording{where} ({m:.2f}; tokens: {tokens})")
+        score = 1.0 - (1.0 - r) * (1.0 - (m or 0.0))
+        signals = obfuscation_signals(text) if hits or (m or 0) >= WARN else []
+        reasons.extend(f"obfuscation: {s}" for s in signals)
+        categories = tuple(dict.fromkeys(h.rule.category for h in hits if h.weight >= 0.45))
+        return InjectionResult(round(score, 4), verdict_for(score), reasons, round(r, 4),
+                               None if m is None else round(m, 4), categories)
+
+
+@lru_cache(maxsize=1)
+def get_detector() -> InjectionDetector:
+    """The process-wide detector (the model file is loaded once, on first use)."""
+    return InjectionDetector()
+
+
+def score_text(text: str, *, indirect: bool = False) -> InjectionResult:
+    """Score one text with the shared detector."""
+    return get_detector().score(text, indirect=indirect)

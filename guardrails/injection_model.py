@@ -1,0 +1,193 @@
+"""The learned layer: a linear classifier on the local embedder's token vectors, in microseconds.
+
+Why not the sentence embedder itself: MiniLM on onnxruntime costs ~4 ms for a ten-token text and
+~20 ms for 64 tokens on one core of these machines, so a classifier on its sentence vectors cannot
+meet a 5 ms p99 budget once prompts get longer than a line. Instead we *distil* the embedder the
+way model2vec does: every WordPiece token of its vocabulary is run through the same ONNX model once
+(at training time, ~30 s), giving a static 384-d vector per token. A text's vector is the mean of
+its tokens' vectors, and a logistic regression on that vector is trained on the labelled data.
+
+Because the classifier is linear and the pooling is a mean, the weights fold into one number per
+token (`token_weight[t] = E[t] . w`): the committed file is 30522 float16 weights (60 KB), and
+scoring is tokenise + gather + mean. The tokens still inherit the embedder's geometry, so words the
+training set never contained but that sit near "ignore", "instructions" or "pretend" in the
+embedding space get similar weights, which is what a bag-of-words model could not give.
+
+Long texts are scored over overlapping token windows (max of the window scores), so one hostile
+sentence inside a long message is not averaged away.
+
+Calibration: `calibrate()` maps the raw probability onto the detector's fixed score scale with
+two anchors measured on out-of-fold predictions for the *benign* training rows: the probability
+that only 5% of benign rows exceed becomes the warn threshold (0.5) and the one that only 1%
+exceed becomes the block threshold (0.8). See `guardrails.train`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "injection_clf.npz"
+MAX_CHARS = 1500  # what the learned layer reads of one text; the rules read everything
+WINDOW = 48  # tokens per window for long texts
+STRIDE = 24
+
+
+class ModelUnavailable(RuntimeError):
+    """The weight file is missing: run `godseye guard train` (or reinstall the package)."""
+
+
+def _tokenizer():
+    from tokenizers import Tokenizer
+
+    from godseye.embedding import _tokenizer_file
+
+    tok = Tokenizer.from_file(str(_tokenizer_file()))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+@lru_cache(maxsize=1)
+def shared_tokenizer():
+    return _tokenizer()
+
+
+@lru_cache(maxsize=1)
+def word_tokens() -> np.ndarray:
+    """Boolean mask over the vocabulary: True for tokens with a letter in them.
+
+    Punctuation, digits and special tokens are left out of the pooling. In deepset's data a final
+    full stop or a colon says more about who wrote a row than about injection, and a classifier
+    that learns "ends with a period" flags every polite benign request.
+    """
+    tok = shared_tokenizer()
+    vocab = tok.get_vocab()
+    keep = np.zeros(tok.get_vocab_size(), dtype=bool)
+    for word, idx in vocab.items():
+        keep[idx] = not (word.startswith("[") and word.endswith("]")) and any(c.isalpha() for c in word)
+    return keep
+
+
+def token_ids(text: str, max_chars: int = MAX_CHARS) -> np.ndarray:
+    """WordPiece ids of the words of `text` (no punctuation or special tokens), head of the text."""
+    ids = np.asarray(shared_tokenizer().encode(text[:max_chars], add_special_tokens=False).ids, dtype=np.int64)
+    return ids[word_tokens()[ids]] if ids.size else ids
+
+
+def pooled(ids: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Mean of the token rows of `table` (a (V,) weight vector or a (V, d) matrix)."""
+    if ids.size == 0:
+        return np.zeros(table.shape[1:], dtype=np.float32) if table.ndim == 2 else np.float32(0.0)
+    return table[ids].mean(axis=0)
+
+
+def window_means(values: np.ndarray, window: int = WINDOW, stride: int = STRIDE) -> np.ndarray:
+    """Means of `values` over sliding windows (all of it when it is shorter than one window)."""
+    n = values.shape[0]
+    if n <= window:
+        return np.asarray([values.mean()]) if n else np.zeros(1)
+    csum = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    starts = np.arange(0, n - window + 1, stride)
+    if starts[-1] != n - window:
+        starts = np.append(starts, n - window)
+    return (csum[starts + window] - csum[starts]) / window
+
+
+def distil_token_vectors(batch: int = 1024) -> np.ndarray:
+    """One 384-d vector per vocabulary token: the embedder's output for "[CLS] token [SEP]".
+
+    Uses the very ONNX model and tokenizer of `godseye.embedding`, so the learned layer reads the
+    same geometry as every other semantic feature in the project.
+    """
+    from godseye.embedding import LocalEmbedder
+
+    emb = LocalEmbedder(max_tokens=8, cache_size=0)
+    emb._load()
+    tok = emb._tokenizer
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    vocab = tok.get_vocab_size()
+    out = np.zeros((vocab, 384), dtype=np.float32)
+    for start in range(0, vocab, batch):
+        ids = np.arange(start, min(vocab, start + batch), dtype=np.int64)
+        inp = np.stack([np.full_like(ids, cls_id), ids, np.full_like(ids, sep_id)], axis=1)
+        feeds = {"input_ids": inp, "attention_mask": np.ones_like(inp)}
+        if "token_type_ids" in emb._input_names:
+            feeds["token_type_ids"] = np.zeros_like(inp)
+        hidden = emb._session.run(None, feeds)[0]
+        out[ids] = hidden[:, 1, :]
+    return out
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    prob: float  # raw probability (max over windows)
+    score: float  # calibrated onto the detector's scale (warn 0.5, block 0.8)
+    top_tokens: tuple[str, ...]
+
+
+class TokenClassifier:
+    """Per-token weights + calibration anchors; scores texts. Load the committed file with `load()`."""
+
+    def __init__(self, token_weight: np.ndarray, bias: float, anchors_p: np.ndarray, anchors_s: np.ndarray,
+                 meta: dict | None = None):
+        self.token_weight = np.asarray(token_weight, dtype=np.float32)
+        self.bias = float(bias)
+        self.anchors_p = np.asarray(anchors_p, dtype=np.float64)
+        self.anchors_s = np.asarray(anchors_s, dtype=np.float64)
+        self.meta = meta or {}
+
+    @classmethod
+    def load(cls, path: Path | str = MODEL_PATH) -> TokenClassifier:
+        path = Path(path)
+        if not path.exists():
+            raise ModelUnavailable(f"injection model not found at {path}; run `godseye guard train`")
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["token_weight"], float(data["bias"]), data["anchors_p"], data["anchors_s"],
+                       json.loads(str(data["meta"])))
+
+    def logit_windows(self, text: str) -> np.ndarray:
+        ids = token_ids(text)
+        if ids.size == 0:
+            return np.asarray([self.bias])
+        return window_means(self.token_weight[ids]) + self.bias
+
+    def prob(self, text: str) -> float:
+        z = float(self.logit_windows(text).max())
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def calibrate(self, prob: float) -> float:
+        return float(np.interp(prob, self.anchors_p, self.anchors_s))
+
+    def score(self, text: str, explain: bool = False) -> ModelScore:
+        p = self.prob(text)
+        top: tuple[str, ...] = ()
+        if explain:
+            top = self.top_tokens(text)
+        return ModelScore(p, self.calibrate(p), top)
+
+    def top_tokens(self, text: str, k: int = 4) -> tuple[str, ...]:
+        """The tokens that pushed the score up most (for reasons a person can check)."""
+        ids = token_ids(text)
+        if ids.size == 0:
+            return ()
+        tok = shared_tokenizer()
+        weights = self.token_weight[ids]
+        order = np.argsort(-weights)
+        seen: list[str] = []
+        for i in order:
+            if weights[i] <= 0 or len(seen) >= k:
+                break
+            word = tok.id_to_token(int(ids[i]))
+            if word not in seen:
+                seen.append(word)
+        return tuple(seen)
+
+
+@lru_cache(maxsize=1)
+def get_model() -> TokenClassifier:
+    return TokenClassifier.load()

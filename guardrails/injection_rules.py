@@ -1,0 +1,853 @@
+"""Structural injection rules: each names an attack *shape*, not a string from a data set.
+
+A rule is a regular expression over the normalised views (`guardrails.normalize`: lower case,
+accents folded, obfuscation undone) with a weight in (0, 1] and a reason a person can read. The
+weights follow the detector's fixed thresholds (`WARN` = 0.5, `BLOCK` = 0.8 in
+`guardrails.injection`):
+
+- 0.85 - 0.95: the shape is an attack on its own ("ignore all previous instructions", a fake
+  "<|im_start|>system" turn, "apply a 100% discount"): blocks alone.
+- 0.55 - 0.75: suspicious, warns alone, blocks together with a second rule or the learned layer
+  ("you are now an unrestricted AI", "I want you to act as a terminal").
+- 0.2 - 0.45: context that only matters in combination ("developer mode", "I'm the store
+  manager", "new instructions:").
+
+Why shapes rather than keywords: shoppers say "ignore the previous filter", "forget the red one",
+"act as my stylist" and "what are the system requirements of the smartwatch"; attackers say
+"ignore the previous *instructions*". A verb of dismissal needs an instruction-like object, a
+persona needs a jailbreak property (unrestricted, no rules, DAN), a discount needs an imperative
+and an unreasonable size. The common European languages (de, fr, es, it, pt, nl) have the same
+shapes with their own words. Rules marked `indirect` only apply to tool results (product text,
+reviews), where text addressed to "the AI" is itself the attack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from guardrails.normalize import View
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    weight: float
+    pattern: re.Pattern[str]
+    needles: tuple[str, ...]
+    reason: str
+    raw: bool = False  # match the raw text (markup and case intact), not the normalised views
+    indirect: bool = False  # only for tool results
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule: Rule
+    view: str
+    snippet: str
+    hidden: bool
+
+    @property
+    def weight(self) -> float:
+        """Hidden instructions weigh more: nobody encodes or hides a harmless request."""
+        return min(0.97, self.rule.weight + 0.25) if self.hidden else self.rule.weight
+
+    def describe(self) -> str:
+        where = f" (hidden: {self.view})" if self.hidden else ""
+        return f"{self.rule.category}: {self.rule.reason}{where} [\"{self.snippet}\"]"
+
+
+def _gap(n: int) -> str:
+    """Up to n filler words between two keywords."""
+    return rf"(?:[\s,]+[\w'’-]+){{0,{n}}}?[\s,]+"
+
+
+# ---- vocabulary (accent-folded, lower case) ----------------------------------------------------
+
+_DISMISS_EN = (
+    r"ignore|ignoring|disregard|disregarding|forget|forgetting|skip|override|overrule|bypass|neglect|"
+    r"drop|abandon|discard|dismiss|set aside|put aside|throw (?:out|away)|cancel|erase|delete|wipe|"
+    r"do not follow|don'?t follow|stop following|no longer follow|stop obeying|leave behind|remove"
+)
+_PRIOR_EN = (
+    r"previous|prior|preceding|above|earlier|former|foregoing|original|initial|old|existing|given|"
+    r"current|default|system|developer|pre-?programmed|built-in|safety"
+)
+_TARGET_EN = (
+    r"instructions?|directives?|prompts?|rules|guidelines|commands|orders|programming|constraints|"
+    r"restrictions|limitations|polic(?:y|ies)|safeguards|guardrails|conditioning|training|directions|"
+    r"tasks|assignments|system prompt|system message|context|information|messages"
+)
+# de / fr / es / it / pt / nl
+_DISMISS_INTL = (
+    r"ignorier\w*|vergiss|vergessen sie|missacht\w*|ubergeh\w*|verwirf|beachte \w+ nicht|"
+    r"ignore[zr]?|oublie[zr]?|ne tiens pas compte d\w*|fais abstraction d\w*|"
+    r"ignora\w*|olvida\w*|omite|descarta|haz caso omiso a|no hagas caso a|"
+    r"dimentica\w*|trascura|non considerare|lascia perdere|"
+    r"esquec\w*|esqueca|desconsider\w*|despreza|"
+    r"negeer|negeren|vergeet|vergeten"
+)
+_PRIOR_INTL = (
+    r"vorherig\w*|bisherig\w*|obig\w*|vorangehend\w*|vorig\w*|vorstehend\w*|fruher\w*|ursprunglich\w*|"
+    r"precedent\w*|anterieur\w*|ci-dessus|initial\w*|"
+    r"anterior\w*|previ[ao]s?|de arriba|"
+    r"precedenti|sopra|iniziali|"
+    r"acima|"
+    r"vorige|eerdere|bovenstaande|voorgaande|oorspronkelijke"
+)
+_TARGET_INTL = (
+    r"anweisung\w*|befehl\w*|aufgabe\w*|auftrag\w*|auftrage|regeln|vorgabe\w*|instruktion\w*|"
+    r"anordnung\w*|richtlinie\w*|einschrankung\w*|angaben|informationen|ausfuhrungen|"
+    r"instructions|consignes|regles|directives|ordres|commandes|taches|"
+    r"instrucciones|reglas|ordenes|indicaciones|directrices|normas|tareas|restricciones|"
+    r"istruzioni|regole|ordini|direttive|compiti|restrizioni|"
+    r"instrucoes|regras|ordens|diretrizes|tarefas|restricoes|"
+    r"instructies|regels|opdrachten|aanwijzingen|richtlijnen|taken|beperkingen"
+)
+_AI = (
+    r"ai|a\.i\.|assistant|chatbot|bot|model|language model|llm|gpt|chatgpt|agent|system|machine|"
+    r"ki|ia|kunstliche intelligenz|intelligence artificielle|inteligencia artificial|"
+    r"intelligenza artificiale|inteligencia artificial"
+)
+_NO_LIMITS = (
+    r"restrictions?|limits|limitations|filters?|censorship|rules|guidelines|ethics|ethical \w+|morals|"
+    r"moral \w+|principles|content polic(?:y|ies)|safety \w+|boundaries|constraints|guardrails|"
+    r"safeguards|polic(?:y|ies)"
+)
+_SHOP_ROLES = (
+    r"(?:my |a |an |the |our )?(?:personal |fashion |style |shopping |gift |wardrobe |image )?"
+    r"(?:stylist|shopper|shopping assistant|assistant|advisor|adviser|consultant|tailor|"
+    r"salesperson|sales assistant|shop assistant|critic|friend|guide|helper|concierge|"
+    r"fashion editor|buyer|expert)\b"
+)
+_REVEAL = (
+    r"reveal|show|print|output|display|repeat|recite|tell|give|share|leak|dump|expose|list|write out|"
+    r"spell out|type out|copy|paste|summari[sz]e|translate|describe|explain|provide|return|echo|read"
+)
+_SECRET_PROMPT = (
+    r"system ?prompts?|system messages?|system instructions?|initial (?:prompt|instructions)|"
+    r"original (?:prompt|instructions)|hidden (?:prompt|instructions|rules|message)|"
+    r"secret (?:prompt|instructions|rules|password|key)|pre-?prompts?|meta-?prompts?|prompt ?texts?|"
+    r"(?:full|complete|entire|exact|whole) (?:prompt|instructions)|developer (?:message|instructions)|"
+    r"instructions (?:you were|you've been|you have been) given|rules you (?:were|have been) given"
+)
+_DATA = (
+    r"conversation|chat|history|messages|data|details|info(?:rmation)?|e-?mails?|e-?mail addresses|"
+    r"addresses|phone(?: numbers)?|credentials|passwords?|api ?keys?|keys|tokens?|cookies?|secrets?|"
+    r"credit cards?|card numbers?|payment (?:details|info\w*)|system prompt|prompt|customers?|users?|"
+    r"orders?|session|logs?|database|records|personal data"
+)
+_PEOPLE = r"users?|customers?|clients?|shoppers?|buyers?|members?|accounts?|people|persons?|visitors?"
+_PRIVATE = (
+    r"data|details|info(?:rmation)?|e-?mails?|e-?mail addresses|addresses|phone(?: numbers)?|orders?|"
+    r"order histor(?:y|ies)|payment\w*|credit cards?|card numbers?|passwords?|names|purchases|carts?|"
+    r"profiles?|records|accounts?|histor(?:y|ies)"
+)
+
+
+def _r(
+    id: str, category: str, weight: float, pattern: str, needles: Iterable[str], reason: str, **kw: bool
+) -> Rule:
+    flags = 0 if kw.pop("cased", False) else re.I
+    return Rule(id, category, weight, re.compile(pattern, flags), tuple(needles), reason, **kw)
+
+
+OVERRIDE = "instruction override"
+PERSONA = "role-play jailbreak"
+EXTRACT = "system prompt extraction"
+DELIM = "fake conversation / delimiter"
+EXFIL = "exfiltration / tool abuse"
+POLICY = "policy bypass"
+HIJACK = "goal hijacking"
+INDIRECT = "instructions in data"
+
+_DISMISS_NEEDLES = (
+    "ignor", "disregard", "forget", "skip", "overr", "bypass", "neglect", "drop", "abandon", "discard",
+    "dismiss", "aside", "throw", "cancel", "erase", "delete", "wipe", "follow", "obey", "leave", "remove",
+)
+_INTL_NEEDLES = ("ignor", "vergiss", "vergess", "missacht", "uberge", "verwirf", "beachte", "oubli",
+                 "tiens pas", "abstraction", "olvid", "omite", "descarta", "caso", "diment", "trascura",
+                 "considerare", "lascia", "esquec", "desconsider", "despreza", "negeer", "vergeet")
+
+RULES: tuple[Rule, ...] = (
+    # ---- instruction override ---------------------------------------------------------------
+    _r("override.prior", OVERRIDE, 0.92,
+       rf"\b(?:{_DISMISS_EN})\b(?:[\s,]+(?:all|any|every|each|of|the|your|my|these|those|its|and|"
+       rf"following|other|\w+ly))*[\s,]+(?:{_PRIOR_EN})\b{_gap(3)}(?:{_TARGET_EN})\b",
+       _DISMISS_NEEDLES, "tells the assistant to drop its earlier instructions"),
+    _r("override.your_rules", OVERRIDE, 0.85,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+)?(?:of[\s,]+)?(?:your[\s,]+(?:own[\s,]+)?(?:rules|"
+       r"instructions|directives|programming|guidelines|restrictions|constraints|safety \w+|content polic\w+|"
+       r"polic(?:y|ies)|safeguards|guardrails|filters|ethics|moral\w*|conditioning|training|system prompt|"
+       r"prompt)|the[\s,]+(?:instructions|directives|programming|guidelines|system prompt|prompt|"
+       r"restrictions|constraints|safety \w+|content polic\w+|polic(?:y|ies)|safeguards|guardrails|"
+       r"safety \w+|content polic\w+|safeguards|guardrails|system prompt|prompt))\b",
+       _DISMISS_NEEDLES, "tells the assistant to drop its own rules"),
+    _r("override.all_rules", OVERRIDE, 0.88,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all|any|every|each)[\s,]+(?:of[\s,]+)?(?:the[\s,]+)?(?:instructions|"
+       r"directives|prompts|guidelines|commands|orders|constraints|restrictions|rules(?=[\s,]*(?:[.,:;!-]|$|"
+       r"and|from|you|given|above|before)))\b",
+       _DISMISS_NEEDLES, "tells the assistant to drop all its instructions"),
+    _r("override.everything_and", OVERRIDE, 0.85,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:about[\s,]+)?(?:everything|all of that|all that)[\s,]+(?:else[\s,]+)?"
+       r"(?:and|then|but|[.,:;!-])[\s,]*(?:just[\s,]+|instead[\s,]+|only[\s,]+|now[\s,]+)?(?:tell|say|write|"
+       r"output|print|answer|respond|reply|repeat|state|give|show|reveal|do|follow|act|pretend|jsut|type)\b",
+       _DISMISS_NEEDLES, "tells the assistant to forget everything and do something else"),
+    _r("override.rewrite", OVERRIDE, 0.85,
+       r"\b(?:change|update|replace|modify|rewrite|overwrite|reset|reprogram|redefine|alter)[\s,]+(?:all[\s,]+)?"
+       r"(?:of[\s,]+)?your[\s,]+(?:instructions|rules|programming|prompt|system prompt|guidelines|directives|"
+       r"core \w+|behaviou?r|personality|goals?|objectives?)\b|\byour[\s,]+(?:new[\s,]+)?(?:instructions|"
+       r"rules|directives|guidelines)[\s,]+(?:are|is)[\s,]+now\b",
+       ("change", "update", "replace", "modify", "rewrite", "overwrite", "reset", "reprogram", "redefine",
+        "alter", "your"), "rewrites the assistant's instructions"),
+    _r("override.despite", OVERRIDE, 0.72,
+       r"\b(?:despite|regardless of|notwithstanding|contrary to|in spite of)[\s,]+(?:what|everything|anything|"
+       r"all)[\s,]+(?:you(?:'ve| have)?|you were)[\s,]+(?:been[\s,]+)?(?:told|instructed|programmed|taught|"
+       r"trained)|\bregardless of[\s,]+(?:your|the|any|all)[\s,]+(?:instructions|rules|guidelines|"
+       r"programming|restrictions|policies|system prompt)\b",
+       ("despite", "regardless", "notwithstanding", "contrary", "in spite"),
+       "tells the assistant to act against its instructions"),
+    _r("override.leave_behind", OVERRIDE, 0.85,
+       r"\bleave[\s,]+(?:all[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+|your[\s,]+)?(?:previous|prior|earlier|old)[\s,]+"
+       r"(?:information|instructions|tasks|context|rules|assignments)[\s,]+behind\b|"
+       r"\b(?:remove|erase|delete|clear|wipe)[\s,]+(?:all[\s,]+)?(?:the[\s,]+)?(?:previous|prior|earlier)"
+       r"[\s,]+(?:tasks|instructions|information|assignments)[\s,]+(?:out of|from)[\s,]+your[\s,]+"
+       r"(?:head|mind|memory)",
+       ("leave", "remove", "erase", "delete", "clear", "wipe"), "tells the assistant to leave its task behind"),
+    _r("override.context", OVERRIDE, 0.6,
+       r"\b(?:disregard(?:ing)?|ignor(?:e|ing)|forget(?:ting)?|without (?:using|looking at|reading|"
+       r"considering)|not (?:look|answer|rely|base \w+)[\s,]+(?:in|on|at|according to|by|using)|instead of)"
+       r"[\s,]+(?:all[\s,]+|any[\s,]+)?(?:the[\s,]+)?(?:provided|given|attached|supplied|following|above|"
+       r"retrieved)[\s,]+(?:documents?|articles?|context|sources|texts?|data|search results|artikels?)\b|"
+       r"\b(?:disregarding|ignoring)[\s,]+(?:the[\s,]+)?(?:documents?|articles?|context|sources)\b|"
+       r"\bby your own knowledge and not by\b",
+       ("disregard", "ignor", "forget", "without", "not ", "instead", "own knowledge"),
+       "tells the assistant to ignore the context it was given"),
+    _r("override.policies", OVERRIDE, 0.8,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+|any[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+)?(?:content|safety|"
+       r"ethical|moral|openai'?s?|usage)[\s,]+(?:polic(?:y|ies)|guidelines|filters|rules|restrictions|"
+       r"measures|protocols)\b",
+       _DISMISS_NEEDLES, "tells the assistant to drop its safety policies"),
+    _r("override.everything", OVERRIDE, 0.88,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:about[\s,]+)?(?:everything|all(?: of)?(?: that| this| the above)?|"
+       r"anything|what(?:ever)? (?:you were|you have been|you've been|i) (?:told|said|given|taught|wrote))"
+       r"[\s,]+(?:before|above|previously|prior|so far|earlier|until now|up to now|till now|that came before|"
+       r"you (?:were|have been|'ve been) (?:told|given|taught)|you (?:know|learned|learnt|have learned)|"
+       r"(?:we|you) (?:have )?discussed|mentioned (?:before|above|earlier))\b",
+       _DISMISS_NEEDLES, "tells the assistant to forget everything before"),
+    _r("override.everything_cmd", OVERRIDE, 0.62,
+       rf"(?:^|[.!?:;]\s*|\n)(?:now[\s,]+|ok(?:ay)?[\s,]+|please[\s,]+)?(?:{_DISMISS_EN})[\s,]+"
+       r"(?:about[\s,]+)?(?:everything|all(?: of)?(?: that| this| the above)?)\s*[.,!:;]",
+       _DISMISS_NEEDLES, "opens with 'forget everything'"),
+    _r("override.above", OVERRIDE, 0.86,
+       rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+)?(?:above|foregoing|preceding|"
+       r"previous|prior|earlier)(?:[\s,]+(?:text|message|messages|input|prompt|context|content|"
+       r"sentences?|paragraphs?|lines|conversation|directions))?[\s,]*(?:and\b|[.,!:;]|$)",
+       _DISMISS_NEEDLES, "tells the assistant to ignore what came above"),
+    _r("override.invalidated", OVERRIDE, 0.9,
+       r"\b(?:your|the|all|any)[\s,]+(?:(?:previous|prior|earlier|original|old|above|initial|system)[\s,]+)?"
+       r"(?:instructions?|directives?|rules|guidelines|prompts?|orders|tasks?)[\s,]+(?:(?:above|before|so far|"
+       r"earlier|you were given|you have been given)[\s,]+)?(?:are|were|have been|is)"
+       r"[\s,]+(?:now[\s,]+)?(?:no longer (?:valid|active|relevant|in effect|applicable)|void|cancel+ed|"
+       r"obsolete|outdated|superseded|replaced|revoked|invalid|wrong|fake|a test|just a test|deprecated|"
+       r"overridden|lifted|suspended|disabled)",
+       ("instruct", "directive", "rule", "guideline", "prompt", "order", "task"),
+       "declares the assistant's instructions void"),
+    _r("override.new_task", OVERRIDE, 0.72,
+       r"\b(?:(?:now|so)[\s,]+)?(?:focus|concentrate)[\s,]+(?:\w+[\s,]+)?on[\s,]+(?:your|the|a|this|my)"
+       r"[\s,]+new[\s,]+(?:task|assignment|instructions?|mission|goal|objective|job)\b|"
+       r"\byour[\s,]+(?:new|real|actual|true|only|next|updated)[\s,]+(?:task|assignment|instructions?|"
+       r"mission|goal|objective|job|purpose|role|directive)[\s,]+(?:is|are|will be|:)|"
+       r"\b(?:new|further|different|updated|real)[\s,]+(?:tasks|instructions|assignments|orders)[\s,]+"
+       r"(?:now[\s,]+)?(?:follow|are coming|are as follows|come now)\b|"
+       r"\b(?:start|begin)[\s,]+(?:over|again|anew|afresh|from (?:the )?(?:beginning|scratch|front))"
+       r"[\s,]+with[\s,]+(?:a|the)[\s,]+new[\s,]+(?:task|assignment|instructions?)",
+       ("new", "focus", "concentrate"), "hands the assistant a new task"),
+    _r("override.new_instructions_label", OVERRIDE, 0.35,
+       r"\b(?:new|updated|additional|real|important|revised)[\s,]+(?:instructions?|task|rules|directive)"
+       r"\s*[:\-]",
+       ("new", "updated", "additional", "real", "important", "revised"), "announces new instructions"),
+    _r("override.from_now_on", OVERRIDE, 0.6,
+       r"\b(?:from now on|from this (?:point|moment) (?:on|forward)|henceforth|for the rest of (?:this|the) "
+       r"(?:conversation|chat|session)|starting now)[\s,]+(?:you[\s,]+(?:will|are going to|must|shall|"
+       r"should|are to|have to|can|may)|you're going to|you are)\b",
+       ("now on", "point", "moment", "henceforth", "rest of", "starting now"),
+       "rewrites the assistant's behaviour for the rest of the chat"),
+    _r("override.pivot", OVERRIDE, 0.3,
+       r"\b(?:that is|that's|that was) (?:enough|done|all|it|fine|ok)\b[.!]+\s*(?:now|but now|next|so)\b|"
+       r"\b(?:well done|great job|good job|excellent|very good|perfect|fantastic|wonderful|brilliant|"
+       r"simply great)\b[.!,]+\s*(?:now|but now|next|that'?s enough|forget|ignore)\b|"
+       r"\b(?:stop|halt|attention|achtung|stopp)\b[\s!.,-]+(?:stop|halt|now|everything|stopp|jetzt)\b",
+       ("enough", "done", "job", "excellent", "very good", "perfect", "fantastic", "wonderful", "brilliant",
+        "great", "stop", "halt", "attention", "achtung"), "abruptly ends the current task"),
+    _r("override.stop_write", OVERRIDE, 0.6,
+       r"(?:^|[.!?]\s+|\b(?:but|now|and)\s+)(?:stop|halt|wait|pause)\b[\s!.:,\-–]+(?:now[\s,]+)?(?:write|say|"
+       r"print|output|just|instead|ignore|forget|tell me|repeat|type)\b",
+       ("stop", "halt", "wait", "pause"), "stops the task and orders something else"),
+    _r("override.intl", OVERRIDE, 0.9,
+       rf"\b(?:{_DISMISS_INTL})\b(?:[\s,]+[\w'’-]+){{0,5}}?[\s,]+(?:{_PRIOR_INTL}|alle[nsm]?|deine[nrm]?|"
+       rf"ihre[nrm]?|toutes?|tes|vos|todas?|tus|sus|tutte|le tue|tuas|suas|je|jouw|uw)\b"
+       rf"(?:[\s,]+[\w'’-]+){{0,3}}?[\s,]+(?:{_TARGET_INTL})\b",
+       _INTL_NEEDLES, "tells the assistant to drop its earlier instructions (non-English)"),
+    _r("override.intl_everything", OVERRIDE, 0.86,
+       r"\b(?:vergiss|vergessen sie|ignoriere|ignorieren sie)\b[\s,]+alles[\s,]+(?:davor|zuvor|vorher|bisher\w*|"
+       r"bis jetzt|was|obige|vorangegangene|andere)|"
+       r"\b(?:oublie[zr]?|ignore[zr]?)\b[\s,]+tout[\s,]+(?:ce qui (?:precede|a ete dit)|ce que|avant|"
+       r"le reste|ca)|"
+       r"\b(?:olvida|ignora)\b[\s,]+todo[\s,]+(?:lo (?:anterior|que|dicho)|antes)|"
+       r"\b(?:dimentica|ignora)\b[\s,]+tutto[\s,]+(?:quello|cio|prima)|"
+       r"\b(?:vergiss|vergessen sie)\b[\s,]+alles[\s,]+gesagte|"
+       r"\b(?:obigen|vorherigen|bisherigen|vorangegangenen|vorangehenden)[\s,]+(?:anweisungen|ausfuhrungen|"
+       r"instruktionen|informationen|aufgaben|angaben|befehle)\b[^.\n]{0,40}?\b(?:ignorieren|vergessen|"
+       r"missachten|streichen|hinter sich|aus dem kopf|sind (?:irrelevant|ungultig|nichtig|falsch|aufgehoben|"
+       r"nicht (?:mehr )?(?:gultig|wichtig|relevant)|nicht ganz))|"
+       r"\babweichend (?:zu|von)[\s,]+(?:den[\s,]+)?(?:vorherigen|bisherigen|obigen)[\s,]+(?:instruktionen|"
+       r"anweisungen|vorgaben)|"
+       r"\b(?:esqueca|esquece|ignore|ignora)\b[\s,]+tudo[\s,]+(?:o que|antes|acima)|"
+       r"\b(?:vergeet|negeer)\b[\s,]+alles[\s,]+(?:wat|hierboven|daarvoor|eerder|voorgaande)",
+       _INTL_NEEDLES + ("obigen", "vorherig", "bisherig", "vorangegangen", "vorangehend", "abweichend"),
+       "tells the assistant to forget everything before (non-English)"),
+    _r("override.other_languages", OVERRIDE, 0.85,
+       r"(?:забуд\w*|игнорир\w*|не обращай\w*|zaboravi|ignoriraj|zanemari|zapomnij|zignoruj|glem|glom|"
+       r"unohda|unut|ignorer)\b[^.\n]{0,30}?(?:инструкци\w*|правил\w*|указани\w*|instrukcij\w*|"
+       r"instrukcje|pravila|polecenia|instruktion\w*|instruksjon\w*|ohjeet|talimat\w*|kurallar\w*)",
+       ("забуд", "игнорир", "не обращ", "zaboravi", "ignoriraj", "zanemari", "zapomnij", "zignoruj", "glem",
+        "glom", "unohda", "unut", "ignorer"), "tells the assistant to drop its instructions (other languages)"),
+    # ---- role-play and persona jailbreaks ---------------------------------------------------
+    _r("persona.dan", PERSONA, 0.95,
+       r"\bdo anything now\b.{0,300}?\bdan\b|\bdan\b.{0,300}?\bdo anything now\b|"
+       r"\bdan (?:mode|prompt|jailbreak)\b|\b(?:stay|act|respond|answer|reply|be|become|as|named|called|"
+       r"known as|play|pretend to be|you are|you're|you will be|ur|u r)[\s,]+(?:now[\s,]+)?(?:a[\s,]+)?"
+       r"dan\b(?![\s,]+(?:brown|brand|store|'s))|\[dan\]|\bdan:",
+       ("dan",), "DAN / do-anything-now persona"),
+    _r("persona.anything_now", PERSONA, 0.6, r"\bdo anything now\b|\bcan do anything\b",
+       ("anything",), "promises an assistant that does anything"),
+    _r("persona.never_refuse", PERSONA, 0.6,
+       r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t|must not|mustn'?t|not allowed to)[\s,]+"
+       r"(?:ever[\s,]+)?(?:refuses?|declines?|says? no|deny (?:a|any)|rejects?)\b(?![\s,]+(?:returns?|refunds?|"
+       r"exchanges?|orders?|cards?|payments?))",
+       ("refuse", "decline", "say no", "deny", "reject"), "describes an assistant that never refuses"),
+    _r("persona.grandma", PERSONA, 0.6,
+       r"\b(?:deceased|dead|late|passed away|departed)[\s,]+(?:\w+[\s,]+)?(?:grandmother|grandma|granny|"
+       r"grandfather|grandpa|mother|father)\b[^.\n]{0,80}\b(?:used to|would|always)\b",
+       ("deceased", "dead", "late", "passed", "departed"), "the 'late grandmother' role-play trick"),
+    _r("persona.known", PERSONA, 0.85,
+       r"\b(?:stan|dude|aim|anti-dan|betterdan|evil-?bot|maximum|apophis|chadgpt|freegpt|unfilteredgpt|"
+       r"devmode|basedgpt|jailbreakgpt|omega|ucar|kevin|ranti)\b[\s,]+(?:which|who|is|stands for|mode|"
+       r"has|can|will|does|is an?)\b.{0,80}\b(?:no|without|any|not|never|free|unfiltered|amoral|"
+       r"unethical|break)\b",
+       ("stan", "dude", "aim", "dan", "evil", "maximum", "apophis", "chad", "gpt", "devmode", "omega", "ucar",
+        "kevin", "ranti"), "a known jailbreak persona"),
+    _r("persona.developer_mode", PERSONA, 0.82,
+       r"\b(?:you|your|yourself|act as|simulate|pretend|respond|answer|reply|chatgpt|gpt|ai|assistant|"
+       r"model|bot)\b[^.\n]{0,60}?\b(?:developer|dev|god|admin|debug|maintenance|unrestricted|jailbreak|"
+       r"opposite|evil|chaos|sudo|root|unlocked|uncensored|unfiltered|dan)[\s-]+mode\b|"
+       r"(?:^|[.!?]\s+)(?:please\s+|now\s+)?(?:enable|activate|enter|switch to|turn on)\s+(?:the\s+)?"
+       r"(?:developer|god|jailbreak|dan|unrestricted|uncensored|unfiltered|evil) mode\b|"
+       r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered|evil|dan)[\s-]+mode[\s,]+(?:is[\s,]+)?"
+       r"(?:now[\s,]+)?(?:enabled|activated|engaged|output|response)\b(?![\s,]+on\b)",
+       ("mode",), "asks for a 'developer/god mode' without rules"),
+    _r("persona.mode_word", PERSONA, 0.3,
+       r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered) mode\b",
+       ("mode",), "mentions a jailbreak mode"),
+    _r("persona.jailbreak", PERSONA, 0.8,
+       rf"\bjailbr(?:eak|oken|eaking)\w*[\s,]+(?:the[\s,]+|this[\s,]+|your[\s,]+)?(?:{_AI}|you|prompt|"
+       r"mode|activated|enabled|successful)\b|"
+       rf"\b(?:you|{_AI})[\s,]+(?:are|is|have been|has been|were)[\s,]+(?:now[\s,]+)?jailbr(?:eak|oken)\w*|"
+       r"\bthis is a jailbreak\b",
+       ("jailbr",), "calls itself a jailbreak"),
+    _r("persona.no_limits", PERSONA, 0.72,
+       rf"\b(?:you|your|yourself|ai|assistant|bot|chatbot|model|gpt|persona|character|which|who|that|has|"
+       rf"have|had|is|are|be|being|it|they|he|she)\b[^.\n]{{0,60}}?\b(?:no|without(?: any)?|free (?:of|from)(?: all| any)?|broken free (?:of|from)|freed from|"
+       r"liberated from|released from|not bound by|unbound by|exempt from|not (?:restricted|limited|"
+       r"constrained) by|do(?:es)? not (?:have to|need to) (?:abide by|follow|obey|comply with|respect)|"
+       r"(?:never|don'?t|do not|not) (?:abide by|adhere to|comply with|follow|obey|respect))[\s,]+(?:any[\s,]+|all[\s,]+|the[\s,]+|its[\s,]+|your[\s,]+|"
+       rf"their[\s,]+|his[\s,]+|her[\s,]+)?(?:usual[\s,]+|typical[\s,]+|normal[\s,]+|standard[\s,]+)?"
+       rf"(?:openai'?s?[\s,]+|ethical[\s,]+|moral[\s,]+)?(?:{_NO_LIMITS})\b",
+       ("no ", "without", "free", "bound", "exempt", "restricted", "limited", "constrained", "abide", "adhere",
+        "comply", "follow", "obey", "respect"),
+       "describes an assistant without rules or filters"),
+    _r("persona.unrestricted_ai", PERSONA, 0.75,
+       r"\b(?:unfiltered|uncensored|unrestricted|unlimited|unbound|unchained|unshackled|amoral|unethical|"
+       r"immoral|evil|rogue|unhinged|jailbroken|lawless|rule-?free|limitless|malicious|toxic|"
+       r"sinister|nefarious|dark|bose|boshafte|bosartige|mechante|malvad[ao]|malvagi[ao]|kwaadaardige)[\s,]+"
+       rf"(?:and[\s,]+\w+[\s,]+)?(?:{_AI}|version|persona|alter ego|twin|character|responses?|answers?|"
+       r"counterpart|confidant|mode|assistent\w*|assistant\w*|asistente)\b",
+       ("unfilter", "uncensor", "unrestrict", "unlimit", "unbound", "unchain", "unshackl", "amoral",
+        "unethical", "immoral", "evil", "rogue", "unhinged", "jailbr", "lawless", "rule", "limitless",
+        "malicious", "toxic", "sinister", "nefarious", "dark", "bos", "mechant", "malvad", "malvag", "kwaad"),
+       "asks for an unfiltered or evil assistant"),
+    _r("persona.confines", PERSONA, 0.88,
+       r"\b(?:typical|usual|normal|standard) confines of (?:ai|an ai|a language model|language models)|"
+       r"\bbroken free of\b|\bhave been freed\b|\bescaped? (?:the )?(?:matrix|confines|restrictions)\b",
+       ("confines", "broken free", "freed", "escape"), "the classic 'freed from the confines of AI' jailbreak"),
+    _r("persona.policy_talk", PERSONA, 0.45,
+       r"\b(?:openai|anthropic|google|meta|microsoft)(?:'s)?[\s,]+(?:content[\s,]+)?(?:polic(?:y|ies)|"
+       r"guidelines|rules|restrictions|filters|terms)\b|\bcontent polic(?:y|ies)\b|\bas an ai language model\b",
+       ("openai", "anthropic", "google", "meta", "microsoft", "content polic", "language model"),
+       "talks about the model vendor's content policy"),
+    _r("persona.character", PERSONA, 0.55,
+       r"\b(?:stay|remain|keep)[\s,]+(?:fully[\s,]+|always[\s,]+)?in[\s,]+(?:character|role|your role|"
+       r"their roles?)\b|\b(?:never|don'?t|do not|not)[\s,]+break[\s,]+(?:character|role)\b|"
+       r"\bwithout (?:ever )?(?:breaking|falling out of|leaving) (?:character|the role|their roles?|the "
+       r"figure)\b|\bstay(?:s|ing)? (?:fully )?in (?:their|his|her) roles?\b",
+       ("character", "role", "figure"), "demands the assistant never leaves an invented role"),
+    _r("persona.dual", PERSONA, 0.6,
+       r"\b(?:two|2|both)[\s,]+(?:different[\s,]+|separate[\s,]+|distinct[\s,]+)?(?:responses|answers|"
+       r"ways|paragraphs|outputs|replies|manners)\b.{0,200}?\b(?:normal(?:ly)?|classic|standard|filtered|"
+       r"unfiltered|jailbr\w*|opposite|without|evil|unrestricted|dan|developer)\b|"
+       r"\[(?:gpt|chatgpt|classic|jailbreak|normal output|developer mode output|🔒[^\]]*|🔓[^\]]*)\]|"
+       r"\b(?:respond|answer|reply)[\s,]+twice\b|\bonce as yourself\b",
+       ("two", "2", "both", "[", "twice", "yourself"), "asks for a second, unfiltered answer"),
+    _r("persona.you_are_now", PERSONA, 0.62,
+       rf"\b(?:you are|you're|you will be|you'll be)[\s,]+(?:now|from now on|henceforth|going to "
+       r"be|about to (?:become|be)|going to (?:act|pretend|play|simulate|roleplay|role-play|become))\b"
+       r"(?![\s,]+(?:my|our|the best|so|really|very|truly|a (?:great|good|lifesaver|star|genius|legend)))"
+       rf"(?:[\s,]+[\w'’-]+){{0,4}}?[\s,]+(?:{_AI}|named|called|known as|persona|character|version|"
+       r"role|entity|hacker|terminal|person|human|without|free|not|unrestricted)\b|"
+       r"\bimmerse yourself (?:in|into) (?:the )?role\b",
+       ("you are", "you're", "you will", "you'll", "immerse"), "reassigns the assistant's identity"),
+    _r("persona.no_longer", PERSONA, 0.82,
+       rf"\b(?:you are|you're|you will be)[\s,]+no longer[\s,]+(?:an?[\s,]+|the[\s,]+|bound|restricted|"
+       rf"limited|required|obliged|subject|constrained|({_AI}))",
+       ("no longer",), "tells the assistant it is no longer itself"),
+    _r("persona.now_you_are", PERSONA, 0.5,
+       r"(?:^|[.!?]\s+)(?:ok(?:ay)?[\s,.!]+)?now,?[\s,]+you(?: are|'re)[\s,]+(?!talking|welcome|right|done)|"
+       r"\byou(?: are|'re)[\s,]+(?:now[\s,]+)?(?:role-?playing|roleplaying|playing the role of|acting as|"
+       r"completely absorbed in|fully immersed in)\b",
+       ("now", "playing", "acting", "absorbed", "immersed"), "switches the assistant into a role"),
+    _r("persona.pretend_ai", PERSONA, 0.5,
+       rf"\b(?:pretend|imagine|assume|suppose|simulate|act as if|behave as if)[\s,]+(?:that[\s,]+)?(?:you are|"
+       rf"you're|to be)[\s,]+(?:an?[\s,]+|the[\s,]+)?(?:\w+[\s,]+){{0,2}}(?:{_AI})[\s,]+(?:with|without|that|"
+       r"who|which|where|in which|free|not|no)\b",
+       ("pretend", "imagine", "assume", "suppose", "simulate", "act as if", "behave as if"),
+       "asks the assistant to pretend to be a different AI"),
+    _r("persona.act_as", PERSONA, 0.45,
+       rf"\b(?:i want you to|i need you to|you (?:will|should|must|shall)|please|now|from now on)?[\s,]*"
+       rf"(?:act|behave|function|serve|operate|pose|roleplay|role-play)[\s,]+(?:as|like)[\s,]+"
+       rf"(?!{_SHOP_ROLES})(?:an?|the|my)?[\s,]*[\w-]+",
+       ("act", "behave", "function", "serve", "operate", "pose", "role"),
+       "asks the assistant to take another role than shop assistant"),
+    _r("persona.act_as_intl", PERSONA, 0.45,
+       r"\b(?:als|comme|como|come|als een)[\s,]+(?:ein\w*[\s,]+|un\w*[\s,]+|een[\s,]+)?[\w-]+[\s,]+"
+       r"(?:fungieren|agieren|handeln|auftreten)\b|\b(?:agis|agissez|actua|actuar|agisci|agite|aja|age|"
+       r"gedraag je|fungeer|fungiere)[\s,]+(?:comme|como|come|als)\b|\bdoe alsof\b|\bspiele die rolle\b|"
+       r"\bjoue le role\b|\binterpreta el papel\b",
+       ("als", "comme", "como", "come", "agis", "actu", "agisci", "aja", "age", "gedraag", "fungeer",
+        "fungiere", "doe alsof", "rolle", "role", "papel"), "asks the assistant to take another role (non-English)"),
+    _r("persona.you_are", PERSONA, 0.25,
+       r"^(?:(?:ok(?:ay)?|now|hello|hi|hey)[\s,.!]+)?(?:you are|you're|du bist|tu es|tu eres|sei|je bent|"
+       r"voce e|imagine you are|pretend (?:that )?you are|pretend to be|stell dir vor,? du bist)\b",
+       ("you", "du bist", "tu es", "eres", "sei", "bent", "voce", "pretend"),
+       "starts by assigning the assistant a persona"),
+    _r("persona.intl", PERSONA, 0.62,
+       r"\b(?:du bist|sie sind)[\s,]+(?:jetzt|nun|ab sofort|von nun an|ab jetzt|nicht mehr|keine?)\b|"
+       r"\b(?:ab jetzt|ab sofort|nun|jetzt) (?:bist du|sind sie)\b|"
+       r"\b(?:tu es|vous etes)[\s,]+(?:maintenant|desormais|a present|plus)\b|"
+       r"\b(?:a partir de )?(?:ahora|ya no)[\s,]+(?:eres|sos)\b|\b(?:a partir de ahora)[\s,]+eres\b|"
+       r"\b(?:ora|adesso|da ora in poi|d'ora in poi)[\s,]+(?:sei|tu sei)\b|"
+       r"\b(?:agora|a partir de agora)[\s,]+(?:voce e|es|tu es)\b|"
+       r"\b(?:je bent|u bent)[\s,]+(?:nu|vanaf nu|niet langer)\b|\bvanaf nu ben je\b",
+       ("du bist", "sie sind", "ab ", "tu es", "vous etes", "eres", "sos", "sei", "voce", "bent", "ben je"),
+       "reassigns the assistant's identity (non-English)"),
+    _r("persona.intl_no_limits", PERSONA, 0.72,
+       r"\b(?:ohne|sans|sin|senza|sem|zonder)[\s,]+(?:jegliche|irgendwelche|aucune?s?|ningun[ao]?|"
+       r"alcun[ae]?|nenhuma?|enige|any)?[\s,]*(?:einschrankungen|beschrankungen|regeln|filter|zensur|"
+       r"grenzen|restrictions?|regles|filtres?|censure|limites?|restricciones|reglas|filtros|censura|"
+       r"restrizioni|regole|filtri|limiti|restricoes|regras|beperkingen|regels|censuur)\b",
+       ("ohne", "sans", "sin", "senza", "sem", "zonder"), "describes an assistant without rules (non-English)"),
+    # ---- system prompt extraction -------------------------------------------------------------
+    _r("extract.prompt", EXTRACT, 0.88,
+       rf"\b(?:{_REVEAL}|what (?:is|are|was|were)|what'?s)\b[\s,]+(?:me[\s,]+|us[\s,]+)?(?:all[\s,]+)?"
+       rf"(?:of[\s,]+)?(?:your|the|its|this|that)[\s,]+(?:[\w'’-]+[\s,]+){{0,3}}?(?:{_SECRET_PROMPT})\b|"
+       rf"\b(?:reveal|print|output|leak|dump|expose|recite|repeat)\b(?:[\s,]+[\w'’-]+){{0,4}}?[\s,]+"
+       rf"(?:{_SECRET_PROMPT})\b",
+       ("prompt", "system", "instruction", "message", "secret", "hidden", "rules you"),
+       "asks for the hidden system prompt"),
+    _r("extract.prompt_word", EXTRACT, 0.5,
+       r"\b(?:your|the|its|this)[\s,]+(?:system[\s-]?prompt|system message|initial prompt|original prompt|"
+       r"hidden prompt|pre-?prompt|prompt text)\b",
+       ("prompt", "system message"), "mentions the assistant's system prompt"),
+    _r("extract.reveal_config", EXTRACT, 0.85,
+       r"\b(?:reveal|print|output|leak|dump|expose|recite|disclose)\b[\s,]+(?:me[\s,]+|us[\s,]+)?(?:all[\s,]+)?"
+       r"(?:of[\s,]+)?(?:your|its)[\s,]+(?:\w+[\s,]+)?(?:instructions|directives|configuration|config|"
+       r"programming|guidelines|rules|constraints|settings|parameters|tools)\b|"
+       r"\b(?:rules|instructions|guidelines|prompt|directives)[\s,]+(?:that[\s,]+)?(?:your|the)[\s,]+"
+       r"(?:developers?|creators?|programmers?|makers?|company|owners?|operators?|openai|admins?)[\s,]+"
+       r"(?:wrote|gave|set|programmed|defined|put|made|created|configured)",
+       ("reveal", "print", "output", "leak", "dump", "expose", "recite", "disclose", "developer", "creator",
+        "programmer", "maker", "company", "owner", "operator", "openai", "admin"),
+       "asks for the assistant's configuration"),
+    _r("extract.your_instructions", EXTRACT, 0.6,
+       rf"\b(?:{_REVEAL}|what (?:are|were|is|was))\b[\s,]+(?:me[\s,]+|us[\s,]+)?(?:all[\s,]+)?(?:of[\s,]+)?"
+       r"(?:your|the assistant'?s|the bot'?s)[\s,]+(?:exact[\s,]+|full[\s,]+|original[\s,]+|initial[\s,]+|"
+       r"internal[\s,]+|hidden[\s,]+|secret[\s,]+|complete[\s,]+|core[\s,]+)?(?:instructions|directives|"
+       r"configuration|programming|guidelines(?! (?:for|on|about|regarding)\b)|rules(?! (?:for|on|about|"
+       r"regarding|of)\b)|constraints|tools and their (?:secret )?parameters)\b",
+       ("instruct", "directive", "configuration", "programming", "guideline", "rules", "constraint", "tools"),
+       "asks for the assistant's own instructions"),
+    _r("extract.above", EXTRACT, 0.86,
+       r"\b(?:repeat|print|output|copy|recite|reproduce|return|echo|show|write|spell out)[\s,]+(?:back[\s,]+)?"
+       r"(?:all[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+|your[\s,]+)?(?:text|words|everything|all|content|sentences?|"
+       r"instructions|lines|message|prompt|conversation)[\s,]+(?:above|before|preceding|prior|so far|"
+       r"from the (?:beginning|start)|verbatim|word for word)\b|"
+       r"\bwhat (?:was|is|has been) written (?:at the (?:beginning|start|top)|above|before)\b|"
+       r"\b(?:starting|beginning|start) with [\"'“]?(?:you are|your instructions|system)\b|"
+       r"\b(?:what were you told|what have you been told|what did (?:they|your developers?) tell you)\b",
+       ("repeat", "print", "output", "copy", "recite", "reproduce", "return", "echo", "show", "write",
+        "spell", "written", "starting", "beginning", "start", "told", "tell you"),
+       "asks the assistant to repeat its hidden context"),
+    _r("extract.intl", EXTRACT, 0.86,
+       r"\b(?:zeig\w*|gib|geben sie|nenne\w*|verrat\w*|wiederhole\w*|ausgeben|ausgabe|montre\w*|revele\w*|"
+       r"affiche\w*|donne\w*|repete\w*|muestra\w*|dime|revela\w*|ensena\w*|repite|mostra\w*|rivela\w*|"
+       r"dimmi|ripeti|mostre|diga|repita|laat\w*|toon|geef|herhaal)\b(?:[\s,]+[\w'’-]+){0,4}?[\s,]+"
+       r"(?:system-?prompt\w*|prompt-?text\w*|systemanweisung\w*|prompt (?:du |de )?systeme|"
+       r"prompt (?:del|de|di) sistema|systeemprompt|instructions (?:initiales|secretes|cachees)|"
+       r"instrucciones (?:iniciales|secretas|ocultas)|istruzioni (?:iniziali|segrete|nascoste)|"
+       r"instrucoes (?:iniciais|secretas|ocultas)|verborgene anweisungen|geheime anweisungen|"
+       r"(?:deine|ihre|tes|vos|tus|sus|le tue|suas|tuas|je) (?:anweisungen|instructions|instrucciones|"
+       r"istruzioni|instrucoes|instructies|regeln|regles|reglas|regole|regras|regels))\b",
+       ("zeig", "gib", "geben", "nenn", "verrat", "wiederhol", "ausgabe", "montr", "revel", "affich", "donn",
+        "repet", "muestr", "dime", "ensen", "repit", "mostr", "rivel", "dimmi", "ripet", "diga", "repita",
+        "laat", "toon", "geef", "herhaal"), "asks for the hidden system prompt (non-English)"),
+    # ---- delimiter and fake-conversation injection -------------------------------------------
+    _r("delim.chat_tokens", DELIM, 0.9,
+       r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id)\|>|"
+       r"\[/?inst\]|<</?sys>>|<\s*/?\s*s\s*>\s*\[|###\s*(?:instruction|response|system|human|assistant)\s*:",
+       ("<|", "inst]", "<<sys", "</s", "###"), "contains chat-template control tokens"),
+    _r("delim.role_turn", DELIM, 0.7,
+       r"(?:^|\n|[.!?\"'”]\s+)\s*(?:\[|<|\*\*|#+\s*)?(?:system|sys|developer|admin|administrator|operator|"
+       r"root|assistant|ai|chatgpt|gpt|bot)(?:\]|>|\*\*)?\s*:",
+       ("system", "sys", "developer", "admin", "operator", "root", "assistant", "ai", "gpt", "bot"),
+       "contains a fake system/assistant turn"),
+    _r("delim.user_turn", DELIM, 0.35,
+       r"(?:^|\n|[.!?\"'”]\s+)\s*(?:\[|<|\*\*)?(?:user|human|customer|me)(?:\]|>|\*\*)?\s*:",
+       ("user", "human", "customer", "me:", "me]", "me>", "me*", "me :"), "contains a fake user turn"),
+    _r("delim.system_tag", DELIM, 0.85,
+       r"<\s*/?\s*(?:system|system_prompt|sys|admin|developer|override|instructions?)\s*>",
+       ("<",), "contains a system markup tag"),
+    _r("delim.role_tags", DELIM, 0.55,
+       r"<\s*/?\s*(?:prompt|context|user_input|user|assistant|im_start|tool|function_call|human)\s*>",
+       ("<",), "contains role markup tags"),
+    _r("delim.header_new", DELIM, 0.86,
+       r"(?:^|\n|[.!?]\s)\s*(?:#{2,}|={3,}|-{3,}|\*{3,}|\[{2,})\s*(?:new|updated|real|system|admin|developer|"
+       r"secret|hidden|override)\s+(?:instructions?|system|prompt|rules|directives?|task|override|admin)\b",
+       ("#", "==", "--", "**", "[["), "starts a fake 'new instructions' section"),
+    _r("delim.header", DELIM, 0.7,
+       r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,}|\*{3,}|\[{2,})\s*(?:new|updated|real|system|admin|developer|"
+       r"important|secret|hidden|override)?\s*(?:instructions?|system|prompt|rules|directives?|task|"
+       r"override|admin)\b|\b(?:end|beginning|begin|start) of (?:the )?(?:user )?(?:input|prompt|"
+       r"instructions|context|document|conversation|system prompt)\b",
+       ("#", "==", "--", "**", "[[", "end of", "begin", "start of"),
+       "fakes the end of the user's input or a new instruction section"),
+    _r("delim.code_role", DELIM, 0.75,
+       r"```\s*(?:system|instructions?|prompt|admin|developer|override)\b",
+       ("```",), "puts a system block in a code fence"),
+    _r("delim.authority_message", DELIM, 0.72,
+       r"\b(?:system|admin|administrator|developer|security|openai|important|urgent|priority|official|"
+       r"store owner|management)[\s,]+(?:override|message|notice|announcement|update|alert|instruction|"
+       r"command|directive|note|prompt)s?\s*[:!\-]|\bsystem override\b|\bhigher[\s-]priority instructions?\b",
+       ("system", "admin", "developer", "security", "openai", "important", "urgent", "priority", "official",
+        "owner", "management"), "pretends to be a message from the system or the developers"),
+    # ---- exfiltration and tool abuse ---------------------------------------------------------
+    _r("exfil.send_url", EXFIL, 0.85,
+       rf"\b(?:send|post|forward|upload|transmit|submit|e-?mail|exfiltrate|leak|copy|paste|push|export|"
+       rf"deliver|report|relay|append|include|encode)\b[^.\n]{{0,80}}?\b(?:{_DATA})\b[^.\n]{{0,60}}?\b"
+       r"(?:to|at|into|via|on)[\s,]+(?:https?://|www\.|[\w.+-]+@[\w-]+\.\w+|(?:my|this|the|our|a|an)[\s,]+"
+       r"(?:own[\s,]+)?(?:webhook|server|endpoint|url|site|website|domain|api|bucket|pastebin|discord|"
+       r"telegram|address below|external))",
+       ("send", "post", "forward", "upload", "transmit", "submit", "mail", "exfiltrate", "leak", "copy",
+        "paste", "push", "export", "deliver", "report", "relay", "append", "include", "encode"),
+       "asks to send data to an outside address"),
+    _r("exfil.send_any", EXFIL, 0.5,
+       r"\b(?:send|post|forward|upload|transmit|submit|exfiltrate|leak)\b[^.\n]{0,80}?\b(?:to|at)[\s,]+"
+       r"(?:https?://|www\.|[\w.+-]+@[\w-]+\.\w+)",
+       ("send", "post", "forward", "upload", "transmit", "submit", "exfiltrate", "leak"),
+       "asks to send something to an outside address"),
+    _r("exfil.image_beacon", EXFIL, 0.82,
+       r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][\w-]+=(?:[^)\s]*(?:\{|\$|%7b|data|conversation|history|"
+       r"prompt|secret|session|user|email|chat|q=))",
+       ("](http",), "markdown image that would leak data in its URL", raw=True),
+    _r("exfil.other_users", EXFIL, 0.86,
+       rf"\b(?:show|list|give|tell|reveal|dump|export|print|display|send|fetch|get|read|share|provide|"
+       rf"access|retrieve|look up|pull)\b[^.\n]{{0,40}}?\b(?:other|all|every|another|all the|the other|"
+       rf"previous|past|existing|random|different)[\s,]+(?:\w+[\s,]+){{0,2}}?(?:{_PEOPLE})(?:'s|s'|')?"
+       rf"[\s,]+(?:\w+[\s,]+){{0,3}}?(?:{_PRIVATE})\b|"
+       rf"\b(?:{_PRIVATE})[\s,]+(?:of|for|from|belonging to)[\s,]+(?:other|all|every|another|the other|"
+       rf"previous|random|different)[\s,]+(?:{_PEOPLE})\b",
+       ("other", "all", "every", "another", "previous", "past", "existing", "random", "different"),
+       "asks for other customers' data"),
+    _r("exfil.card_request", EXFIL, 0.9,
+       r"\b(?:give|show|list|send|tell|read|print|dump|export|reveal)\b[^.\n]{0,30}\b(?:credit card|card|"
+       r"payment card) (?:numbers|details|data)\b",
+       ("card",), "asks for stored card numbers"),
+    _r("exfil.secrets", EXFIL, 0.78,
+       r"\b(?:api[\s_-]?keys?|secret[\s_-]?keys?|access[\s_-]?tokens?|private[\s_-]?keys?|environment "
+       r"variables|env vars|\.env\b|credentials|database (?:passwords?|credentials|dump)|admin passwords?|"
+       r"stored (?:credit )?card (?:numbers|details)|credit card numbers|secret (?:parameters|settings))\b",
+       ("key", "token", "environment", "env", "credential", "password", "card"),
+       "asks for secrets or stored payment data"),
+    _r("exfil.tool_call", EXFIL, 0.45,
+       r"\b(?:call|invoke|execute|run|trigger|use|fire)[\s,]+(?:the[\s,]+)?[`'\"]?[a-z_]*_[a-z_]+[`'\"]?"
+       r"(?:[\s,]+(?:tool|function|api|endpoint|command|method))?\b|\b(?:call|invoke|execute|trigger)[\s,]+"
+       r"(?:the[\s,]+|a[\s,]+)?(?:\w+[\s,]+)?(?:tool|function|api|endpoint|plugin)\b",
+       ("call", "invoke", "execute", "run", "trigger", "use", "fire"), "tells the assistant to call a tool"),
+    _r("exfil.tool_abuse", EXFIL, 0.82,
+       r"\b(?:call|invoke|execute|run|trigger|use)\b[^.\n]{0,40}?\b(?:tool|function|api|endpoint|command)?"
+       r"[^.\n]{0,20}?\b(?:for (?:all|every|each) (?:carts?|users?|orders?|customers?|accounts?)|"
+       r"without (?:asking|confirm\w*|the (?:user|customer|shopper)'?s? (?:consent|confirmation|permission)|"
+       r"telling)|on behalf of (?:another|other|all)|delete_\w+|drop_\w+|admin_\w+)",
+       ("call", "invoke", "execute", "run", "trigger", "use"), "tells the assistant to misuse a tool"),
+    _r("exfil.code", EXFIL, 0.85,
+       r"\b(?:drop|truncate|alter)\s+table\b|\bdelete\s+from\s+\w+|;\s*--|\bunion\s+(?:all\s+)?select\b|"
+       r"'\s*or\s+'?1'?\s*=\s*'?1|\brm\s+-rf\b|\bcurl\s+[^|\n]+\|\s*(?:ba)?sh\b|/etc/(?:passwd|shadow)|"
+       r"\bos\.system\s*\(|\bsubprocess\.\w+\s*\(|\beval\s*\(|\bexec\s*\(|\b__import__\b",
+       ("table", "delete", "--", "union", "=", "rm -", "curl", "/etc/", "os.", "subprocess", "eval", "exec",
+        "__import__"), "contains SQL or shell injection"),
+    _r("exfil.without_consent", EXFIL, 0.7,
+       r"\bwithout (?:asking|confirming with|telling|informing|notifying|the consent of) (?:the )?(?:user|"
+       r"customer|shopper|buyer|them)\b|\b(?:do not|don'?t|never) (?:tell|inform|mention (?:this )?to|"
+       r"notify|ask) (?:the )?(?:user|customer|shopper|buyer)\b",
+       ("without", "not", "don", "never"), "asks to act behind the shopper's back"),
+    # ---- policy bypass ------------------------------------------------------------------------
+    _r("policy.big_discount", POLICY, 0.86,
+       r"(?:^|[.!?;:,]\s*|\b(?:please|now|just|you must|you should|you will|can you|could you|would you|"
+       r"i want you to|i need you to|go ahead and|and|then|bitte|s'il te plait|por favor|per favore)\s+)"
+       r"(?:apply|give|grant|add|set|make|put|authori[sz]e|approve|issue|activate|enable|create|generate|"
+       r"offer|honou?r|unlock|gib|gebe|mach|donne|applique|accorde|da(?:me)?|aplica|concede|dammi|applica|"
+       r"concedi|aplique|geef|pas)\b[^.\n]{0,50}?\b(?:100|[5-9]\d)(?:[.,]\d+)?\s?(?:%|percent|prozent|"
+       r"pour ?cent|por ?ciento|per ?cento|por ?cento|procent)",
+       ("%", "percent", "prozent", "cent", "ciento", "procent"), "demands a discount of 50% or more"),
+    _r("policy.price_change", POLICY, 0.85,
+       r"\b(?:set|change|make|update|lower|reduce|drop|override|adjust|modify|edit|put|mark)[\s,]+(?:down[\s,]+)?"
+       r"(?:the[\s,]+|its[\s,]+|their[\s,]+|my[\s,]+)?(?:\w+[\s,]+)?(?:price|prices|cost|total|amount|"
+       r"subtotal)[\s,]+(?:of[\s,]+[^.\n]{1,60}?[\s,]+)?(?:to|at|=)[\s,]*(?:\$|€|£|usd|eur)?\s*\d|"
+       r"\b(?:setze|andere|senke)\b[^.\n]{0,30}\bpreis\w*[^.\n]{0,30}\bauf\b|"
+       r"\b(?:mets|change|modifie|baisse)\b[^.\n]{0,20}\bprix\b[^.\n]{0,30}\ba\b\s*\d|"
+       r"\b(?:pon|cambia|baja)\b[^.\n]{0,20}\bprecio\b[^.\n]{0,30}\ba\b\s*\d",
+       ("price", "cost", "total", "amount", "preis", "prix", "precio"), "tries to set a price"),
+    _r("policy.free", POLICY, 0.8,
+       r"\b(?:give|let|make|send|ship|hand|sell|mark|set|put|register|process|approve)[\s,]+(?:me[\s,]+|us[\s,]+)?"
+       r"(?:have[\s,]+)?(?:it|this|that|them|these|those|the[\s,]+[\w\s-]{1,30}?|everything|all(?: items)?|"
+       r"my (?:order|cart|purchase))[\s,]+(?:to me[\s,]+)?(?:for free|free of charge|at no (?:cost|charge)|"
+       r"for nothing|gratis|without (?:paying|payment|charge)|for (?:\$|€|£)?0(?:[.,]00)?\b|as free)|"
+       r"\bmake[\s,]+(?:everything|all(?: items| products)?|it|my (?:order|cart))[\s,]+free\b|"
+       r"\b(?:for free|gratis|kostenlos|gratuit\w*|gratuito)\b[^.\n]{0,40}\b(?:the owner|the manager|"
+       r"management|your boss)\b[^.\n]{0,20}\b(?:said|says|approved|allowed)",
+       ("free", "gratis", "nothing", "paying", "payment", "charge", "0", "kostenlos", "gratuit"),
+       "asks for goods for free"),
+    _r("policy.refund", POLICY, 0.8,
+       r"\b(?:issue|give|process|approve|grant|send|trigger|initiate|authori[sz]e)[\s,]+(?:me[\s,]+)?"
+       r"(?:a[\s,]+|an[\s,]+)?(?:full[\s,]+|double[\s,]+|instant[\s,]+|immediate[\s,]+|second[\s,]+)?"
+       r"refunds?\b[^.\n]{0,60}?\b(?:without|no need|no questions|twice|double|for all|for every|all (?:my )?"
+       r"orders|every order|not returning|keep (?:the|it|them)|no return)|"
+       r"\brefund[\s,]+(?:me[\s,]+)?(?:all|every|everything|twice|double|two times)\b|"
+       r"\brefund\w*[\s,]+(?:all|every)[\s,]+(?:my[\s,]+)?orders?\b",
+       ("refund",), "asks for an unauthorised refund"),
+    _r("policy.payment_bypass", POLICY, 0.82,
+       r"\bmark[\s,]+(?:my|the|this|our|all)[\s,]+(?:\w+[\s,]+)?orders?[\s,]+as[\s,]+(?:paid|delivered|"
+       r"refunded|shipped|complete)|\b(?:override|bypass|disable|circumvent|turn off|waive|skip)"
+       r"[\s,]+(?:the[\s,]+)?(?:payment|pricing|stock|inventory|fraud|age|verification|credit|"
+       r"confirmation)[\s,]+(?:check|verification|validation|step|polic(?:y|ies)|screen|requirement|"
+       r"confirmation)s?\b|\bcomplete[\s,]+(?:the[\s,]+)?"
+       r"(?:checkout|purchase|order|payment)[\s,]+without[\s,]+(?:paying|payment|confirmation|charging)",
+       ("mark", "override", "skip", "bypass", "disable", "ignore", "circumvent", "turn off", "waive",
+        "complete"), "tries to skip payment or shop checks"),
+    _r("policy.fake_code", POLICY, 0.62,
+       r"\b(?:fake|invented|made[\s-]up|non-?existent|secret|internal|employee|staff|admin)[\s,]+"
+       r"(?:coupon|discount|promo|voucher)[\s,]*(?:code)?s?\b|\b(?:invent|make up|create|generate|"
+       r"fabricate)[\s,]+(?:me[\s,]+)?(?:a|an|some)?[\s,]*(?:new[\s,]+)?(?:coupon|discount|promo|voucher)"
+       r"[\s,]*(?:code)?\b|\b(?:code|coupon)[\s,]+that[\s,]+(?:doesn'?t|does not) exist\b",
+       ("coupon", "discount", "promo", "voucher", "code"), "asks for an invented discount code"),
+    _r("policy.authority", POLICY, 0.3,
+       r"\b(?:i am|i'm|this is|as|speaking as)[\s,]+(?:the|an?|your)?[\s,]*(?:store|shop)?[\s,]*"
+       r"(?:owner|admin|administrator|manager|developer|ceo|staff member|employee|support agent|"
+       r"operator|root|sysadmin|moderator)\b",
+       ("i am", "i'm", "this is", "as "), "claims staff or admin authority"),
+    _r("policy.authorized", POLICY, 0.72,
+       r"\b(?:i|we|the (?:owner|manager|admin))[\s,]+(?:hereby[\s,]+)?(?:authori[sz]e|allow|permit|"
+       r"instruct|order|command)[\s,]+you\b|\byou (?:are|have been) (?:now )?(?:authori[sz]ed|allowed|"
+       r"permitted|cleared)[\s,]+(?:to|by)\b|\b(?:admin|developer|root|sudo|superuser|elevated)[\s,]+"
+       r"(?:access|privileges|rights|permissions|override|mode)[\s,]+(?:is[\s,]+|are[\s,]+|has been[\s,]+|"
+       r"have been[\s,]+)?(?:now[\s,]+)?(?:granted|enabled|given|activated|unlocked|on)\b",
+       ("authori", "allow", "permit", "instruct", "order", "command", "access", "privilege", "rights",
+        "permission", "override"), "grants itself authority over the assistant"),
+    # ---- goal hijacking (PromptInject style) ---------------------------------------------------
+    _r("hijack.just_say", HIJACK, 0.55,
+       r"\b(?:just|only|simply|instead)[\s,]+(?:say|print|output|write|respond with|reply with|answer with|"
+       r"repeat|type|return)\b[\s:,]*[\"'“«]",
+       ("just", "only", "simply", "instead"), "tells the assistant to output a fixed string"),
+    _r("hijack.repeat_after", HIJACK, 0.5,
+       r"\b(?:repeat|say) after me\b|\bsprich mir nach\b|\brepete apres moi\b|\brepite despues de mi\b",
+       ("after me", "mir nach", "apres moi", "despues de mi"), "makes the assistant parrot a text"),
+    _r("hijack.shouted", HIJACK, 0.5,
+       r"[a-z]{3,}[^A-Za-z\n]+(?:[A-Za-z'’]+[^A-Za-z\n]+){0,12}?(?:[A-Z'’]{2,}\s+){0,6}(?:ANSWER|OUTPUT|PRINT|"
+       r"SAY|WRITE|IGNORE|RESPOND|REPLY|FORGET|STOP|ANTWORTE|SCHREIBE|SAG|IGNORIERE|VERGISS|REPONDS|ECRIS|"
+       r"RESPONDE|ESCRIBE)\b(?:\s+[A-Z'’\"]{2,}){2,}",
+       ("answer", "output", "print", "say", "write", "ignore", "respond", "reply", "forget", "stop",
+        "antworte", "schreibe", "sag", "ignoriere", "vergiss", "reponds", "ecris", "responde", "escribe"),
+       "an instruction shouted in capitals inside another question", raw=True, cased=True),
+    _r("delim.escaped_newlines", DELIM, 0.6,
+       r"(?:\\\s?n\s*){3,}|\n{8,}",
+       ("\\", "\n"), "pads the input with (escaped) newlines to push the real prompt away", raw=True),
+    _r("hijack.pwned", HIJACK, 0.65,
+       r"\b(?:pwned|pwn3d|hijacked|hacked by|owned by|i have been pwned)\b",
+       ("pwn", "hijack", "hacked by", "owned by"), "contains a hijacking payload"),
+    _r("hijack.stop_everything", HIJACK, 0.55,
+       r"\bstop everything\b|\bnevermind\b[.!, ]+(?:ignore|forget|just|instead)|\bnever mind\b[.!, ]+"
+       r"(?:ignore|forget|disregard)",
+       ("stop everything", "nevermind", "never mind"), "abruptly redirects the assistant"),
+    _r("hijack.ignore_following", HIJACK, 0.8,
+       r"\b(?:ignore|disregard)[\s,]+(?:any|all)?[\s,]*(?:previous|prior)?[\s,]*(?:and|or)?[\s,]*"
+       r"(?:following|subsequent|later)[\s,]+(?:instructions|directions|text|input)",
+       ("ignore", "disregard"), "tells the assistant to ignore instructions that follow"),
+    # ---- indirect: instructions addressed to the AI inside data ---------------------------------
+    _r("indirect.address_ai", INDIRECT, 0.85,
+       rf"\b(?:note|message|instructions?|attention|important|reminder|notice)[\s,]+(?:to|for)[\s,]+"
+       rf"(?:any|all|the|every)?[\s,]*(?:{_AI}|ais|agents|bots|models|assistants|llms|crawlers|"
+       r"summari[sz]ers?|readers? that (?:are|is) (?:an? )?(?:ai|bot|model))\b|"
+       rf"\bif you(?:'re| are)[\s,]+(?:an?[\s,]+)?(?:{_AI}|ai reading|language model|large language model)\b|"
+       rf"\b(?:dear|hey|hi|hello|attention|psst)?[\s,]*(?:{_AI}|ai agent|ai assistant|shopping assistant)"
+       r"(?:[\s,]+(?:reading|processing|summari[sz]ing|viewing) this)?[\s,]*[:,!]\s*(?:please[\s,]+)?"
+       r"(?:ignore|disregard|forget|you must|you should|always|never|do not|don'?t|tell|say|recommend|"
+       r"reveal|send|call|add|apply|set|print|output|rate|respond|answer|stop|instead|from now)\b|"
+       rf"\b(?:{_AI}|ai|models?|assistants?|agents?|chatbots?)[\s,]+(?:reading|processing|summari[sz]ing|"
+       r"parsing|analy[sz]ing|crawling) (?:this|these)\b",
+       ("note", "message", "instruct", "attention", "important", "reminder", "notice", "if you", "ai",
+        "assistant", "model", "bot", "agent", "gpt", "llm"), "addresses the AI from inside product data",
+       indirect=True),
+    _r("indirect.tell_user", INDIRECT, 0.8,
+       r"\b(?:tell|inform|convince|persuade|remind|urge|advise|instruct|ask|direct|redirect|send)[\s,]+"
+       r"(?:the|every|each|all|any)[\s,]+(?:user|customer|shopper|buyer|visitor|reader)s?\b[^.\n]{0,40}?"
+       r"\b(?:that|to|this)\b|\b(?:say|claim|state|mention|pretend)[\s,]+(?:to the (?:user|customer|shopper)"
+       r"[\s,]+)?that[\s,]+(?:this|the|our|it)[\s,]+(?:product|item|offer|price|seller|store)\b|"
+       r"\b(?:recommend|suggest|promote)[\s,]+(?:only[\s,]+)?(?:this|our)[\s,]+(?:product|item|brand|"
+       r"seller|store)[\s,]+(?:instead|only|above|over|exclusively)|\brate[\s,]+(?:this|the)[\s,]+"
+       r"(?:product|item)[\s,]+\d[\s,]+stars\b|\b(?:when|while|if)[\s,]+(?:describing|summari[sz]ing|"
+       r"recommending|presenting|discussing)[\s,]+(?:this|the)[\s,]+(?:product|item|page|listing)\b|"
+       r"\b(?:do not|don'?t|never)[\s,]+(?:mention|show|reveal|tell|display)[\s,]+(?:the[\s,]+)?"
+       r"(?:negative|bad|other|competitor|low)",
+       ("tell", "inform", "convince", "persuade", "remind", "urge", "advise", "instruct", "ask", "direct",
+        "send", "say", "claim", "state", "mention", "pretend", "recommend", "suggest", "promote", "rate",
+        "describing", "summari", "presenting", "discussing", "not", "don", "never"),
+       "product data tells the assistant what to say to the shopper", indirect=True),
+    _r("indirect.imperative_ai", INDIRECT, 0.6,
+       r"\b(?:you must|you should|you will|you are required to|you need to)[\s,]+(?:now[\s,]+)?"
+       r"(?:ignore|disregard|reveal|send|call|apply|set|add|tell|say|output|print|recommend|refund|"
+       r"forward|stop|obey|follow)\b",
+       ("you must", "you should", "you will", "required", "you need"),
+       "product data gives the assistant orders", indirect=True),
+)
+
+
+class _Anchors:
+    """Where each rule can match: one Aho-Corasick pass finds every rule's anchor words.
+
+    Python's backtracking engine costs ~0.3 µs per character per rule, tens of milliseconds for
+    ~90 rules over a long jailbreak prompt. Every rule lists `needles`, substrings that any match
+    must contain; one pass of an Aho-Corasick automaton (pyahocorasick, C) finds them all, and a
+    rule's regex then only runs in windows around its own anchors. Rules without an anchor in the
+    text cost nothing. A match found at a window's edge is confirmed on the full text, so windows
+    never change the answer (tests compare against a full search).
+    """
+
+    BEFORE, AFTER = 300, 500
+
+    def __init__(self, rules: Sequence[Rule]):
+        import ahocorasick
+
+        owners: dict[str, list[int]] = {}
+        for idx, rule in enumerate(rules):
+            for needle in rule.needles:
+                owners.setdefault(needle.lower(), []).append(idx)
+        self.automaton = ahocorasick.Automaton()
+        for needle, idxs in owners.items():
+            self.automaton.add_word(needle, (len(needle), tuple(idxs)))
+        self.automaton.make_automaton()
+        self.unanchored = [idx for idx, rule in enumerate(rules) if not rule.needles]
+
+    def windows(self, text: str) -> dict[int, list[tuple[int, int]]]:
+        """Rule index -> merged (start, end) windows around its anchors in `text` (lower case)."""
+        hits: dict[int, list[int]] = {}
+        for end, (length, idxs) in self.automaton.iter(text):
+            start = end - length + 1
+            for idx in idxs:
+                hits.setdefault(idx, []).append(start)
+        n = len(text)
+        out: dict[int, list[tuple[int, int]]] = {idx: [(0, n)] for idx in self.unanchored}
+        for idx, positions in hits.items():
+            merged: list[tuple[int, int]] = []
+            for pos in positions:  # ascending: the automaton reports in text order
+                a, b = max(0, pos - self.BEFORE), min(n, pos + self.AFTER)
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+                else:
+                    merged.append((a, b))
+            out[idx] = merged
+        return out
+
+
+@lru_cache(maxsize=1)
+def _anchors() -> _Anchors:
+    return _Anchors(RULES)
+
+
+def _search(pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> re.Match[str] | None:
+    n = len(text)
+    for a, b in spans:
+        m = pattern.search(text, a, b)
+        while m is not None:
+            if m.end() < b or b == n:
+                return m
+            # At the window's edge `$` or a lookahead may have read a cut text: confirm on all of it.
+            full = pattern.match(text, m.start())
+            if full is not None:
+                return full
+            m = pattern.search(text, m.start() + 1, b)
+    return None
+
+
+def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False) -> list[RuleHit]:
+    """The strongest hit of every rule over all views (the plain view wins ties: it is not hidden)."""
+    best: dict[str, RuleHit] = {}
+    anchors = _anchors()
+    raw_view = View("raw", raw)
+    windows = {v.text: anchors.windows(v.text) for v in views}
+    raw_windows = anchors.windows(raw.lower()) if len(raw.lower()) == len(raw) else None
+    for idx, rule in enumerate(RULES):
+        if rule.indirect and not indirect:
+            continue
+        targets = [raw_view] if rule.raw else views
+        for view in targets:
+            text = view.text
+            if rule.raw:
+                spans = raw_windows.get(idx) if raw_windows is not None else [(0, len(text))]
+            else:
+                spans = windows[text].get(idx)
+            if not spans:
+                continue
+            m = _search(rule.pattern, text, spans)
+            if m is None:
+                continue
+            hit = RuleHit(rule, view.name, _snippet(text, m), view.hidden)
+            prev = best.get(rule.id)
+            if prev is None or hit.weight > prev.weight:
+                best[rule.id] = hit
+            break  # first view that matches: views are ordered plain first
+    return sorted(best.values(), key=lambda h: -h.weight)
+
+
+def _snippet(text: str, m: re.Match[str], width: int = 70) -> str:
+    s = m.group(0).strip()
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def rule_score(hits: Sequence[RuleHit]) -> float:
+    """Noisy-OR of the rule weights: independent pieces of evidence add up, never past 1."""
+    keep = 1.0
+    for h in hits:
+        keep *= 1.0 - h.weight
+    return 1.0 - keep

@@ -1,0 +1,261 @@
+"""Train the learned injection layer: `python -m guardrails.train` or `godseye guard train`.
+
+Training data, and nothing else:
+- `../shared/data/injection/deepset/*.parquet` (deepset/prompt-injections train split, columns
+  text,label; 546 rows, English and German);
+- the rows with `"split": "train"` of `benchmarks/data/benign_shopping.jsonl` (benign shopping
+  queries written for this project, label 0). The `"test"` rows are held out for the benchmark.
+
+Reproducible: fixed seed, deterministic folds, a closed-form-free but deterministic optimiser
+(L-BFGS from zero). Writes `guardrails/data/injection_clf.npz` (~70 KB) with the per-token
+weights, the calibration anchors and a JSON `meta` record of the rows, folds and CV results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from godseye.config import PROJECT_ROOT, get_settings
+from guardrails.injection_model import MODEL_PATH, distil_token_vectors, token_ids, window_means
+from guardrails.normalize import canonical
+
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
+SHOPPING_FILE = PROJECT_ROOT / "benchmarks" / "data" / "benign_shopping.jsonl"
+SEED = 20251126
+FOLDS = 5
+L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+WARN_SCORE, BLOCK_SCORE = 0.5, 0.8
+BENIGN_FP_WARN, BENIGN_FP_BLOCK = 0.05, 0.01
+
+
+class TrainingDataMissing(FileNotFoundError):
+    pass
+
+
+@dataclass
+class Rows:
+    texts: list[str]
+    labels: np.ndarray
+    sources: list[str]
+
+
+def load_deepset(data_dir: Path) -> tuple[list[str], list[int]]:
+    import pandas as pd
+
+    folder = data_dir / "injection" / "deepset"
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        raise TrainingDataMissing(f"no deepset parquet under {folder}")
+    frame = pd.concat([pd.read_parquet(f, columns=["text", "label"]) for f in files], ignore_index=True)
+    return frame["text"].astype(str).tolist(), frame["label"].astype(int).tolist()
+
+
+def load_shopping(split: str = "train", path: Path = SHOPPING_FILE) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [r["text"] for r in rows if r.get("split") == split]
+
+
+def load_rows(data_dir: Path) -> Rows:
+    texts, labels = load_deepset(data_dir)
+    shop = load_shopping("train")
+    return Rows(
+        texts + shop,
+        np.asarray(labels + [0] * len(shop), dtype=np.float64),
+        ["deepset"] * len(texts) + ["shopping"] * len(shop),
+    )
+
+
+def token_table(cache_dir: Path | None = None) -> np.ndarray:
+    """The distilled (V, 384) token vectors, cached next to the other local data."""
+    from godseye.embedding import _model_file
+
+    digest = hashlib.sha256(_model_file().read_bytes()).hexdigest()[:16]
+    cache_dir = cache_dir or get_settings().home / "cache"
+    path = cache_dir / f"minilm_token_vectors_{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    table = distil_token_vectors()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path, table)
+    return table
+
+
+def features(texts: list[str], table: np.ndarray) -> list[np.ndarray]:
+    """Token ids per text, read exactly as the detector reads them (canonical view)."""
+    return [token_ids(canonical(t)) for t in texts]
+
+
+def mean_vectors(ids: list[np.ndarray], table: np.ndarray) -> np.ndarray:
+    return np.stack([table[i].mean(axis=0) if i.size else np.zeros(table.shape[1], np.float32) for i in ids])
+
+
+def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float, sample_weight: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted L2 logistic regression (L-BFGS from zero: deterministic)."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:d], theta[d]
+        z = x @ w + b
+        # log(1 + e^z) - y z, stable
+        lse = np.logaddexp(0.0, z)
+        value = np.sum(sample_weight * (lse - y * z)) / n + 0.5 * l2 * (w @ w) / n
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = sample_weight * (p - y) / n
+        grad = np.concatenate([x.T @ g + l2 * w / n, [g.sum()]])
+        return value, grad
+
+    res = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+    return res.x[:d], float(res.x[d])
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    pos = max(1.0, y.sum())
+    neg = max(1.0, len(y) - y.sum())
+    w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+    return w
+
+
+def folds_for(y: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Stratified fold index per row, deterministic."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(y), dtype=np.int64)
+    for label in (0, 1):
+        idx = np.flatnonzero(y == label)
+        rng.shuffle(idx)
+        fold[idx] = np.arange(len(idx)) % k
+    return fold
+
+
+@dataclass
+class Fitted:
+    token_weight: np.ndarray
+    bias: float
+
+
+def fit(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float) -> Fitted:
+    x = mean_vectors(ids, table)
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+    w, b = fit_logreg((x - mu) / sd, y, l2, class_weights(y))
+    w_eff = w / sd
+    return Fitted((table @ w_eff).astype(np.float32), float(b - mu @ w_eff))
+
+
+def predict(model: Fitted, ids: list[np.ndarray]) -> np.ndarray:
+    """Max over token windows of the window-mean logit, as the detector computes it."""
+    out = np.empty(len(ids))
+    for i, row in enumerate(ids):
+        z = window_means(model.token_weight[row]).max() + model.bias if row.size else model.bias
+        out[i] = 1.0 / (1.0 + np.exp(-z))
+    return out
+
+
+def cross_validate(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float,
+                   fold: np.ndarray) -> np.ndarray:
+    oof = np.empty(len(y))
+    for f in range(fold.max() + 1):
+        test = fold == f
+        model = fit([ids[i] for i in np.flatnonzero(~test)], y[~test], table, l2)
+        oof[test] = predict(model, [ids[i] for i in np.flatnonzero(test)])
+    return oof
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    w = class_weights(y)
+    return float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / len(y))
+
+
+def anchors(oof: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probability -> score anchors from the benign rows' out-of-fold probabilities."""
+    benign = np.sort(oof[y == 0])
+    p_warn = float(np.quantile(benign, 1 - BENIGN_FP_WARN))
+    p_block = float(np.quantile(benign, 1 - BENIGN_FP_BLOCK))
+    p_block = max(p_block, p_warn + 1e-3)
+    return (np.asarray([0.0, p_warn, p_block, 1.0 + 1e-9]),
+            np.asarray([0.0, WARN_SCORE, BLOCK_SCORE, 1.0]))
+
+
+def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int = SEED,
+          log=print) -> dict:
+    t0 = time.time()
+    rows = load_rows(data_dir)
+    log(f"rows: {len(rows.texts)} ({int(rows.labels.sum())} injections; "
+        f"{rows.sources.count('shopping')} written shopping queries)")
+    table = token_table()
+    log(f"token vectors: {table.shape} ({time.time() - t0:.0f}s)")
+    ids = features(rows.texts, table)
+    fold = folds_for(rows.labels, FOLDS, seed)
+    results = {}
+    for l2 in L2_GRID:
+        oof = cross_validate(ids, rows.labels, table, l2, fold)
+        results[l2] = (log_loss(oof, rows.labels), oof)
+        log(f"  l2={l2:<5} cv log-loss {results[l2][0]:.4f}")
+    best_l2 = min(results, key=lambda k: results[k][0])
+    oof = results[best_l2][1]
+    anchor_p, anchor_s = anchors(oof, rows.labels)
+    model = fit(ids, rows.labels, table, best_l2)
+    deep = np.asarray([s == "deepset" for s in rows.sources])
+    y = rows.labels
+    cv = {
+        "l2": best_l2,
+        "folds": FOLDS,
+        "deepset_recall_at_block": float((oof[deep & (y == 1)] >= anchor_p[2]).mean()),
+        "deepset_recall_at_warn": float((oof[deep & (y == 1)] >= anchor_p[1]).mean()),
+        "deepset_benign_fp_at_block": float((oof[deep & (y == 0)] >= anchor_p[2]).mean()),
+        "shopping_fp_at_block": float((oof[~deep] >= anchor_p[2]).mean()),
+    }
+    meta = {
+        "trained_on": {
+            "deepset": str(sorted((data_dir / "injection" / "deepset").glob("*.parquet"))[0].name),
+            "deepset_rows": int(deep.sum()),
+            "shopping_rows": int((~deep).sum()),
+            "shopping_file": "benchmarks/data/benign_shopping.jsonl (split=train)",
+        },
+        "seed": seed,
+        "window": [int(x) for x in (window_means.__defaults__ or ())],
+        "cv": cv,
+        "anchors_p": anchor_p.tolist(),
+        "embedder": "all-MiniLM-L6-v2-onnx-int8 token vectors (distilled)",
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out,
+        token_weight=model.token_weight.astype(np.float16),
+        bias=np.float32(model.bias),
+        anchors_p=anchor_p.astype(np.float64),
+        anchors_s=anchor_s.astype(np.float64),
+        meta=np.asarray(json.dumps(meta)),
+    )
+    log(f"wrote {out} ({out.stat().st_size // 1024} KB) in {time.time() - t0:.0f}s; cv: {json.dumps(cv)}")
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    from godseye.netguard import install_if_requested
+
+    install_if_requested()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    try:
+        train(args.data_dir, args.out, args.seed)
+    except TrainingDataMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
