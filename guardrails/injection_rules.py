@@ -329,7 +329,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t|must not|mustn'?t|not allowed to)[\s,]+"
        r"(?:ever[\s,]+)?(?:refuses?|declines?|says? no|deny (?:a|any)|rejects?)\b(?![\s,]+(?:returns?|refunds?|"
        r"exchanges?|orders?|cards?|payments?))",
-       ("refuse", "decline", "say no", "deny", "reject"), "describes an assistant that never refuses"),
+       ("refuse", "decline", "say", "deny", "reject"), "describes an assistant that never refuses"),
     _r("persona.grandma", PERSONA, 0.6,
        r"\b(?:deceased|dead|late|passed away|departed)[\s,]+(?:\w+[\s,]+)?(?:grandmother|grandma|granny|"
        r"grandfather|grandpa|mother|father)\b[^.\n]{0,80}\b(?:used to|would|always)\b",
@@ -451,7 +451,8 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:ora|adesso|da ora in poi|d'ora in poi)[\s,]+(?:sei|tu sei)\b|"
        r"\b(?:agora|a partir de agora)[\s,]+(?:voce e|es|tu es)\b|"
        r"\b(?:je bent|u bent)[\s,]+(?:nu|vanaf nu|niet langer)\b|\bvanaf nu ben je\b",
-       ("du bist", "sie sind", "ab ", "tu es", "vous etes", "eres", "sos", "sei", "voce", "bent", "ben je"),
+       ("du bist", "sie sind", "bist du", "ab ", "tu es", "vous etes", "eres", "sos", "sei", "voce", "bent",
+        "ben je"),
        "reassigns the assistant's identity (non-English)"),
     _r("persona.intl_no_limits", PERSONA, 0.72,
        r"\b(?:ohne|sans|sin|senza|sem|zonder)[\s,]+(?:jegliche|irgendwelche|aucune?s?|ningun[ao]?|"
@@ -588,7 +589,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:api[\s_-]?keys?|secret[\s_-]?keys?|access[\s_-]?tokens?|private[\s_-]?keys?|environment "
        r"variables|env vars|\.env\b|credentials|database (?:passwords?|credentials|dump)|admin passwords?|"
        r"stored (?:credit )?card (?:numbers|details)|credit card numbers|secret (?:parameters|settings))\b",
-       ("key", "token", "environment", "env", "credential", "password", "card"),
+       ("key", "token", "environment", "env", "credential", "password", "card", "secret"),
        "asks for secrets or stored payment data"),
     _r("exfil.tool_call", EXFIL, 0.45,
        r"\b(?:call|invoke|execute|run|trigger|use|fire)[\s,]+(?:the[\s,]+)?[`'\"]?[a-z_]*_[a-z_]+[`'\"]?"
@@ -671,8 +672,8 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:i|we|the (?:owner|manager|admin))[\s,]+(?:hereby[\s,]+)?(?:authori[sz]e|allow|permit|"
        r"instruct|order|command)[\s,]+you\b|\byou (?:are|have been) (?:now )?(?:authori[sz]ed|allowed|"
        r"permitted|cleared)[\s,]+(?:to|by)\b|\b(?:admin|developer|root|sudo|superuser|elevated)[\s,]+"
-       r"(?:access|privileges|rights|permissions|override|mode)[\s,]+(?:is[\s,]+|are[\s,]+|has been[\s,]+|"
-       r"have been[\s,]+)?(?:now[\s,]+)?(?:granted|enabled|given|activated|unlocked|on)\b",
+       r"(?:access|privileges|rights|permissions|override)[\s,]+(?:is[\s,]+|are[\s,]+|has been[\s,]+|"
+       r"have been[\s,]+)?(?:now[\s,]+)?(?:granted|enabled|given|activated|unlocked)\b",
        ("authori", "allow", "permit", "instruct", "order", "command", "access", "privilege", "rights",
         "permission", "override"), "grants itself authority over the assistant"),
     # ---- goal hijacking (PromptInject style) ---------------------------------------------------

@@ -19,6 +19,7 @@ Scores go to session state (`guard:*` keys), metrics, and LLM Observability eval
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from google.adk.agents.callback_context import CallbackContext
@@ -30,8 +31,10 @@ from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
 from godseye.local_model.slots import is_affirmation
+from godseye.pricing import cost_usd
 from guardrails.blocklist import BlockList
 from telemetry.adk_instrumentation import TelemetryPlugin
+from telemetry.metrics import metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,17 @@ DEFAULT_ALLOWLIST: dict[str, set[str]] = {
 }
 
 STATE_BLOCKED = "guard:blocked"
+STATE_INJECTION = "guard:injection"
+STATE_QUALITY = "guard:quality"
+STATE_INVOCATION = "guard:invocation"
+STATE_TURNS = "commerce:turns"
+STATE_ADDS = "commerce:adds"
+CART_ADD_TOOL = "add_to_cart"
+CHECKOUT_TOOL = "confirm_checkout"
+INJECTION_REFUSAL = (
+    "I can't help with that request: it looks like an attempt to change my instructions or get around "
+    "the shop's rules. I'm happy to help you shop — what are you looking for?"
+)
 
 
 def _user_text(content: types.Content | None) -> str:
@@ -73,12 +87,62 @@ class GuardrailsPlugin(BasePlugin):
         self.app = app
         self.allowlist = allowlist if allowlist is not None else DEFAULT_ALLOWLIST
         self._blocklist = blocklist
+        self._escalation: Any = None
+        self._quality: Any = None
+        self._model_started: dict[tuple[str, str], tuple[float, str]] = {}
 
     @property
     def blocklist(self) -> BlockList:
         if self._blocklist is None:
             self._blocklist = BlockList()
         return self._blocklist
+
+    @property
+    def escalation(self) -> Any:
+        if self._escalation is None:
+            from guardrails.escalation import Escalation
+
+            self._escalation = Escalation(blocklist=self.blocklist)
+        return self._escalation
+
+    # --- the user's turn -----------------------------------------------------------------------
+
+    async def before_agent_callback(self, *, agent: Any, callback_context: CallbackContext) -> types.Content | None:
+        """Once per turn (the first agent to run): count the turn, score the new message, escalate."""
+        state = callback_context.state
+        if state.get(STATE_INVOCATION) == callback_context.invocation_id:
+            return None
+        state[STATE_INVOCATION] = callback_context.invocation_id
+        session_id, user_id = callback_context.session.id, callback_context.user_id
+        turns = int(state.get(STATE_TURNS) or 0) + 1
+        state[STATE_TURNS] = turns
+        metrics.gauge("llm.interactions_per_conversion", turns / max(int(state.get(STATE_ADDS) or 0), 1),
+                      tags={"session_id": session_id})
+
+        entry = self.blocklist.check(session_id=session_id, user_id=user_id)
+        if entry is not None:
+            state[STATE_BLOCKED] = True
+            metrics.increment("llm.security.blocked", tags={"reason": "blocklist", "session_id": session_id})
+            return types.Content(role="model", parts=[types.Part(text=entry.message)])
+
+        from guardrails.injection import score_text
+
+        text = _user_text(callback_context.user_content)
+        result = score_text(text)
+        state[STATE_INJECTION] = result.as_dict()
+        metrics.gauge("llm.security.injection_score", result.score,
+                      tags={"session_id": session_id, "user_id": user_id, "agent": agent.name})
+        self._evaluate("injection_score", result.score, session_id)
+        self._evaluate("verdict", result.verdict, session_id)
+        decision = self.escalation.record(session_id, user_id, result)
+        if decision.blocked:
+            state[STATE_BLOCKED] = True
+            metrics.increment("llm.security.blocked", tags={"reason": "escalation", "session_id": session_id})
+            return types.Content(role="model", parts=[types.Part(text=decision.message)])
+        if result.blocked:
+            metrics.increment("llm.security.blocked", tags={"reason": result.reason_tag, "session_id": session_id})
+            return types.Content(role="model", parts=[types.Part(text=INJECTION_REFUSAL)])
+        return None
 
     # --- model ---------------------------------------------------------------------------------
 
@@ -90,7 +154,47 @@ class GuardrailsPlugin(BasePlugin):
             callback_context.state[STATE_BLOCKED] = True
             return _refusal(entry.message)
         self._filter_declarations(callback_context.agent_name, llm_request)
+        key = (callback_context.invocation_id, callback_context.agent_name)
+        self._model_started[key] = (time.perf_counter(), llm_request.model or "unknown")
         return None
+
+    async def after_model_callback(
+        self, *, callback_context: CallbackContext, llm_response: LlmResponse
+    ) -> LlmResponse | None:
+        """Latency, tokens and spend for every model call; a quality score for every final answer."""
+        if llm_response.partial:
+            return None
+        agent, user_id = callback_context.agent_name, callback_context.user_id
+        started, model = self._model_started.pop((callback_context.invocation_id, agent),
+                                                 (None, llm_response.model_version or "unknown"))
+        if started is not None:
+            metrics.distribution("llm.latency", (time.perf_counter() - started) * 1000,
+                                 tags={"agent": agent, "model": model})
+        usage = llm_response.usage_metadata
+        if usage is not None:
+            prompt, output = int(usage.prompt_token_count or 0), int(usage.candidates_token_count or 0)
+            for direction, count in (("input", prompt), ("output", output)):
+                metrics.count("llm.token_usage", count,
+                              tags={"model": model, "agent": agent, "direction": direction, "user_id": user_id})
+            metrics.count("llm.cost_usd", cost_usd(model, prompt, output), tags={"model": model, "user_id": user_id})
+        answer = _answer_text(llm_response)
+        if answer:
+            self._score_answer(callback_context, answer, model)
+        return None
+
+    def _score_answer(self, callback_context: CallbackContext, answer: str, model: str) -> None:
+        if self._quality is None:
+            from guardrails.quality import QualityScorer
+
+            self._quality = QualityScorer()
+        request = _user_text(callback_context.user_content)
+        results = _session_tool_results(callback_context)
+        quality = self._quality.score(answer, request, results)
+        session_id = callback_context.session.id
+        callback_context.state[STATE_QUALITY] = quality.as_dict()
+        metrics.gauge("llm.response.quality", quality.score,
+                      tags={"agent": callback_context.agent_name, "model": model, "session_id": session_id})
+        self._evaluate("quality_score", quality.score, session_id)
 
     def _filter_declarations(self, agent: str, llm_request: LlmRequest) -> None:
         allowed = self.allowlist.get(agent)
@@ -123,6 +227,38 @@ class GuardrailsPlugin(BasePlugin):
             }
         return None
 
+    async def after_tool_callback(
+        self, *, tool: BaseTool, tool_args: dict[str, Any], tool_context: ToolContext, result: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Tool results are data: neutralise instructions hidden in them; count conversions."""
+        session_id = tool_context.session.id
+        if isinstance(result, dict) and not result.get("isError"):
+            if tool.name == CART_ADD_TOOL:
+                adds = int(tool_context.state.get(STATE_ADDS) or 0) + 1
+                tool_context.state[STATE_ADDS] = adds
+                metrics.count("commerce.cart.add", int(tool_args.get("quantity") or 1), tags={"session_id": session_id})
+                turns = int(tool_context.state.get(STATE_TURNS) or 1)
+                metrics.gauge("llm.interactions_per_conversion", turns / adds, tags={"session_id": session_id})
+            elif tool.name == CHECKOUT_TOOL:
+                metrics.increment("commerce.checkout", tags={"session_id": session_id})
+        from guardrails.indirect import scan_tool_result
+
+        sanitised, findings = scan_tool_result(result)
+        if not findings:
+            return None
+        metrics.count("llm.security.blocked", len(findings), tags={"reason": "indirect_injection",
+                                                                   "session_id": session_id})
+        log.warning("neutralised %d instruction(s) in %s result", len(findings), tool.name)
+        return sanitised
+
+    def _evaluate(self, label: str, value: float | str, session_id: str) -> None:
+        """Submit a guardrail score to LLM Observability when it is enabled (a no-op otherwise)."""
+        try:
+            from telemetry.llmobs import evaluate
+        except ImportError:
+            return
+        evaluate(label, value, session_id=session_id)
+
     @staticmethod
     def _confirmed(tool_context: ToolContext) -> bool:
         """The shopper's own words in this turn confirm, and a quote was shown in an earlier turn."""
@@ -136,6 +272,24 @@ class GuardrailsPlugin(BasePlugin):
                 if response.name == QUOTE_TOOL:
                     return True
         return False
+
+
+def _answer_text(response: LlmResponse) -> str:
+    """The final answer text of a model response ("" when it calls tools or transfers)."""
+    parts = response.content.parts if response.content and response.content.parts else []
+    if any(p.function_call for p in parts):
+        return ""
+    return "\n".join(p.text for p in parts if p.text and not p.thought).strip()
+
+
+def _session_tool_results(callback_context: CallbackContext) -> list[Any]:
+    """Every tool result of this session so far: what an answer may be grounded on."""
+    results: list[Any] = []
+    for event in callback_context.session.events:
+        for response in event.get_function_responses() or []:
+            if response.name != TRANSFER_TOOL:
+                results.append(response.response)
+    return results
 
 
 def _declared_args(tool: BaseTool) -> set[str]:

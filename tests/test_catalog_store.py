@@ -28,7 +28,7 @@ SIZE = 360
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> CatalogStore:
     uri = tmp_path_factory.mktemp("catalog") / "catalog.lance"
-    return seed_catalog(uri, size=SIZE, seed=7)
+    return seed_catalog(uri, size=SIZE, seed=7, images=False)  # images: see test_seeding_draws_every_image
 
 
 @pytest.fixture()
@@ -60,8 +60,14 @@ def test_seeded_table_records_the_embedding_model_and_seed(store):
     assert meta["embedding_model"] == MODEL_ID and meta["seed"] == "7" and meta["seed_size"] == str(SIZE)
     assert store.table.schema.field(VECTOR).metadata[b"embedding_model"] == MODEL_ID.encode()
     assert store.count() == SIZE
-    image = Path(store.require("P000001").image)
-    assert image.is_file() and image.parent.name == "catalog_images"
+
+
+def test_seeding_draws_every_image_next_to_the_catalog(tmp_path):
+    seeded = seed_catalog(tmp_path / "home" / "catalog.lance", size=30, seed=1)
+    images = sorted((tmp_path / "home" / "catalog_images").glob("*.png"))
+    assert len(images) == 30
+    product = seeded.require("P000001")
+    assert Path(product.image) == tmp_path / "home" / "catalog_images" / "P000001.png"
 
 
 FILTERS = st.fixed_dictionaries({}, optional={

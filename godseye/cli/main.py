@@ -20,6 +20,7 @@ app.add_typer(image.app, name="image")
 app.add_typer(sre.app, name="sre")
 app.add_typer(datadog_cmd.app, name="datadog")
 standin.register(app)
+datadog_cmd.register_incidents(app)
 
 if __name__ == "__main__":
     app()
