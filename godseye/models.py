@@ -13,7 +13,7 @@ import os
 from google.adk.models.base_llm import BaseLlm
 from google.adk.models.google_llm import Gemini
 
-from godseye.config import LOCAL_MODEL, get_settings
+from godseye.config import LOCAL_MODEL
 from godseye.local_model import register as register_local_model
 
 
@@ -27,8 +27,11 @@ def resolve_model(name: str) -> str | BaseLlm:
 
 
 def model_for(agent: str) -> str | BaseLlm:
-    """The model for one agent: GODSEYE_MODEL_<AGENT>, else GODSEYE_MODEL ('auto' by default)."""
-    return resolve_model(get_settings().model_for(agent))
+    """The model for one agent: GODSEYE_MODEL_<AGENT>, else GODSEYE_MODEL ('auto' by default), routed
+    across cheaper tiers by spend when several tiers are configured (see `godseye.routing`)."""
+    from godseye.routing import routed_model
+
+    return routed_model(agent)
 
 
 def model_name(model: str | BaseLlm) -> str:

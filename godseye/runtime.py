@@ -132,8 +132,8 @@ class ShopRuntime:
                 entry = {k: product.get(k) for k in PRODUCT_FIELDS if k in product}
                 if entry.get("id") and all(p.get("id") != entry["id"] for p in result.products):
                     result.products.append(entry)
-            if isinstance(payload, dict) and payload.get("image_path"):
-                result.images.append(str(payload["image_path"]))
+            if isinstance(payload, dict) and payload.get("result_id") and payload.get("path"):
+                result.images.append(str(payload["path"]))  # a generated try-on preview
         texts = [p.text for p in event.content.parts if p.text and not getattr(p, "thought", False)]
         if texts and not event.partial:
             result.reply = "\n".join(texts).strip()

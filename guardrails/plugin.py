@@ -19,7 +19,6 @@ Scores go to session state (`guard:*` keys), metrics, and LLM Observability eval
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from google.adk.agents.callback_context import CallbackContext
@@ -31,7 +30,6 @@ from google.adk.tools.tool_context import ToolContext
 from google.genai import types
 
 from godseye.local_model.slots import is_affirmation
-from godseye.pricing import cost_usd
 from guardrails.blocklist import BlockList
 from telemetry.adk_instrumentation import TelemetryPlugin
 from telemetry.metrics import metrics
@@ -89,7 +87,6 @@ class GuardrailsPlugin(BasePlugin):
         self._blocklist = blocklist
         self._escalation: Any = None
         self._quality: Any = None
-        self._model_started: dict[tuple[str, str], tuple[float, str]] = {}
 
     @property
     def blocklist(self) -> BlockList:
@@ -154,32 +151,17 @@ class GuardrailsPlugin(BasePlugin):
             callback_context.state[STATE_BLOCKED] = True
             return _refusal(entry.message)
         self._filter_declarations(callback_context.agent_name, llm_request)
-        key = (callback_context.invocation_id, callback_context.agent_name)
-        self._model_started[key] = (time.perf_counter(), llm_request.model or "unknown")
         return None
 
     async def after_model_callback(
         self, *, callback_context: CallbackContext, llm_response: LlmResponse
     ) -> LlmResponse | None:
-        """Latency, tokens and spend for every model call; a quality score for every final answer."""
+        """Every final answer gets a quality score (spend and latency are godseye.routing's)."""
         if llm_response.partial:
             return None
-        agent, user_id = callback_context.agent_name, callback_context.user_id
-        started, model = self._model_started.pop((callback_context.invocation_id, agent),
-                                                 (None, llm_response.model_version or "unknown"))
-        if started is not None:
-            metrics.distribution("llm.latency", (time.perf_counter() - started) * 1000,
-                                 tags={"agent": agent, "model": model})
-        usage = llm_response.usage_metadata
-        if usage is not None:
-            prompt, output = int(usage.prompt_token_count or 0), int(usage.candidates_token_count or 0)
-            for direction, count in (("input", prompt), ("output", output)):
-                metrics.count("llm.token_usage", count,
-                              tags={"model": model, "agent": agent, "direction": direction, "user_id": user_id})
-            metrics.count("llm.cost_usd", cost_usd(model, prompt, output), tags={"model": model, "user_id": user_id})
         answer = _answer_text(llm_response)
         if answer:
-            self._score_answer(callback_context, answer, model)
+            self._score_answer(callback_context, answer, llm_response.model_version or "unknown")
         return None
 
     def _score_answer(self, callback_context: CallbackContext, answer: str, model: str) -> None:
@@ -304,5 +286,8 @@ def _declared_args(tool: BaseTool) -> set[str]:
 
 
 def build_plugins(app: str) -> list[BasePlugin]:
-    # Telemetry first: its before_model hook must run even when a guardrail answers instead of the model.
-    return [TelemetryPlugin(), GuardrailsPlugin(app=app)]
+    """The plugins every App gets. Telemetry first: its before_model hook must run even when a
+    guardrail answers instead of the model; cost routing last, so it sees the request as sent."""
+    from godseye.routing import CostRoutingPlugin
+
+    return [TelemetryPlugin(), GuardrailsPlugin(app=app), CostRoutingPlugin()]

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,9 +63,9 @@ def _numbers(obj: Any, out: set[float]) -> None:
             _numbers(v, out)
 
 
-def run_conversation(shop, turns: list[Turn]) -> list[TurnResult]:
+def run_conversation(shop, turns: list[Turn], user: str | None = None) -> list[TurnResult]:
     loop, runtime = shop
-    session, user = f"t-{uuid.uuid4().hex[:8]}", f"u-{uuid.uuid4().hex[:8]}"
+    session, user = f"t-{uuid.uuid4().hex[:8]}", user or f"u-{uuid.uuid4().hex[:8]}"
     grounded: set[float] = set()
     results = []
     for turn in turns:
@@ -264,3 +265,30 @@ def test_conversation_survives_restart(shop, shop_home):
         loop.run(second_runtime.close(), timeout=30)
     assert result.tool_calls and result.tool_calls[0]["name"] == "get_product"
     assert result.tool_calls[0]["args"]["product_id"] == first.products[0]["id"]
+
+
+def test_try_on_flow(shop):
+    """A photo uploaded through the image pipeline, then "how does the first one look on me"."""
+    from mcp_servers.image import store_upload
+    from mcp_servers.image.fixtures import person_photo
+
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    upload = store_upload(person_photo(), user_id=user)
+    assert upload.ok, upload.message
+    results = run_conversation(shop, [
+        Turn("show me linen shirts", agent="shopper", tool="search_products", products=subcategory("shirts")),
+        Turn(f"I uploaded a photo (photo_id: {upload.upload_id})."),
+        Turn("show me how the first one looks on me", agent="tryon", tool="try_on",
+             args={"photo_id": upload.upload_id}),
+    ], user=user)
+    first_product = results[0].products[0]["id"]
+    assert results[2].tool_calls[-1]["args"]["product_id"] == first_product
+    assert results[2].images and Path(results[2].images[0]).exists()
+
+
+def test_try_on_without_photo_asks_for_one(shop):
+    results = run_conversation(shop, [
+        Turn("show me jackets", agent="shopper", tool="search_products"),
+        Turn("can I try the second one on?", agent="tryon", reply=r"photo"),
+    ])
+    assert not results[1].images

@@ -104,11 +104,8 @@ def _sidebar() -> None:
 
 
 def _upload(data: bytes) -> None:
-    try:
-        from mcp_servers.image.uploads import store_upload
-    except ImportError:
-        st.error("Photo upload is not available in this installation.")
-        return
+    from mcp_servers.image import store_upload
+
     result = store_upload(data, user_id=st.session_state.user_id)
     if not result.ok:
         st.error(result.message)

@@ -15,11 +15,6 @@ from tools.mcp_toolsets import toolset
 
 from .prompts import load
 
-SHOPPER_TOOLS = ["search_products", "get_product", "similar_products", "list_categories", "view_cart", "add_to_cart",
-                 "remove_from_cart", "update_quantity", "quote_checkout", "confirm_checkout", "list_orders"]
-STYLIST_TOOLS = ["build_outfit", "search_products", "similar_products", "get_product"]
-TRYON_TOOLS = ["try_on"]
-
 shopper = LlmAgent(
     name="shopper",
     model=model_for("shopper"),
@@ -62,7 +57,7 @@ tryon = LlmAgent(
         "on my picture', 'virtual try-on')."
     ),
     instruction=load("tryon"),
-    tools=[toolset("image")],
+    tools=[toolset("image"), toolset("catalog")],
     disallow_transfer_to_parent=True,
     disallow_transfer_to_peers=True,
 )

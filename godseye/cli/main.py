@@ -12,6 +12,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Every command: offline-safe environment first (and the network guard when tests ask for it)."""
+    from godseye.config import apply_offline_defaults
+    from godseye.netguard import install_if_requested
+
+    install_if_requested()
+    apply_offline_defaults()
+
+
 chat.register(app)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(cart.app, name="cart")

@@ -125,6 +125,10 @@ def _render_one(view: RequestView, call: ToolCall) -> str:
         return _cart(payload, name)
     if isinstance(payload, dict) and "pieces" in payload:
         return _outfit(payload)
+    if isinstance(payload, dict) and payload.get("result_id") and payload.get("description"):
+        return f"{payload['description']} (preview {payload['result_id']})"
+    if isinstance(payload, dict) and payload.get("ok") is False and payload.get("message"):
+        return f"Sorry, that didn't work: {payload['message']}"
     if is_product(payload) and ("get" in name or "detail" in name):
         return _product_answer(view, payload)
     products = products_in(payload)
