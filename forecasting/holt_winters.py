@@ -40,6 +40,7 @@ class HoltWintersFit:
     season: np.ndarray  # final seasonal states; season[j] belongs to time n - m + j
     sigma: float
     n: int
+    dof: int
 
     def seasonal_at(self, offsets: np.ndarray) -> np.ndarray:
         """Seasonal state for steps at `offsets` from the last observation (0 = last, 1 = next)."""
@@ -53,7 +54,7 @@ class HoltWintersFit:
         j = steps[:-1]
         c = self.alpha * (1.0 + self.beta * damp[:-1]) + self.gamma * (j % m == 0)
         var = self.sigma**2 * (1.0 + np.concatenate(([0.0], np.cumsum(c**2))))
-        return Prediction.single(mean, np.sqrt(var), float(max(self.n - 4, 1)))
+        return Prediction.single(mean, np.sqrt(var), float(self.dof))
 
     @property
     def params(self) -> dict[str, float]:
@@ -75,9 +76,13 @@ def fit_holt_winters(y: np.ndarray, period: int) -> HoltWintersFit:
         warnings.simplefilter("ignore")
         res = model.fit(use_brute=False)
     n = len(y)
+    # Degrees of freedom: the initial level, trend and m seasonal states were estimated from the
+    # same data as the four smoothing parameters (the heuristic initialisation reads up to five
+    # seasons), so the in-sample errors understate the forecast error unless they are counted.
+    dof = max(n - (m + 6), 1)
     return HoltWintersFit(
         alpha=float(res.params["smoothing_level"]), beta=float(res.params["smoothing_trend"]),
         gamma=float(res.params["smoothing_seasonal"]), phi=float(res.params["damping_trend"]), period=m,
         level=float(res.level[-1]), trend=float(res.trend[-1]), season=np.asarray(res.season[-m:], dtype=float),
-        sigma=float(np.sqrt(max(float(res.sse), 0.0) / max(n - 4, 1))), n=n,
+        sigma=float(np.sqrt(max(float(res.sse), 0.0) / dof)), n=n, dof=dof,
     )

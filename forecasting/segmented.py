@@ -209,7 +209,8 @@ def fit_segmented(y: np.ndarray, structures: tuple[str, ...] = STRUCTURES) -> Se
     y = hampel(np.asarray(y, dtype=float))
     n = len(y)
     x = np.arange(n, dtype=float)
-    floor = 1e-9 * (float(np.abs(y).max()) + 1.0)
+    # Residual scale floor, relative to the data so that the fit does not depend on units.
+    floor = 1e-9 * max(float(np.abs(y).max()), 1e-140)
     fits: dict[str, SegmentFit] = {}
     for structure in structures:
         if structure in ("level", "trend"):

@@ -46,7 +46,8 @@ DEFAULT_ALLOWLIST: dict[str, set[str]] = {
     "orchestrator": set(),
     "shopper": {"search_products", "get_product", "similar_products", "list_categories", "view_cart", "add_to_cart",
                 "remove_from_cart", "update_quantity", "quote_checkout", "confirm_checkout", "list_orders"},
-    "stylist": {"build_outfit", "search_products", "similar_products", "get_product", "list_categories"},
+    "stylist": {"build_outfit", "search_products", "similar_products", "get_product", "list_categories",
+                "trending_products"},
     "tryon": {"try_on", "get_product", "search_products"},
 }
 

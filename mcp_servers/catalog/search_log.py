@@ -1,0 +1,209 @@
+"""What shoppers search for: an append-only SQLite log written at each `search_products` call.
+
+Why it exists: trends ("what is being searched lately") must come from the shop's own records, and
+a search is the earliest signal of demand, days before an add or an order. The cart server's
+trends (`mcp_servers.cart.trends`) read it; nothing else writes it.
+
+Why it never gets in the way: a search must not fail or slow down because its log could not be
+written. Each record is one short INSERT in WAL mode with `synchronous=NORMAL` (no fsync per
+search) and a short busy timeout; any error is logged at debug level and the record is dropped.
+
+Rows: `searches` (time, raw query, normalised term, filters as JSON, result count) and
+`search_hits` (one row per returned product with its rank), so per-product counts are one indexed
+range scan instead of JSON parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from godseye.config import get_settings
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "searches.sqlite"
+BUSY_TIMEOUT_MS = 250  # a writer holding the lock longer than this costs us one record, not a slow search
+MAX_QUERY_CHARS = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    query TEXT NOT NULL,
+    term TEXT NOT NULL,
+    filters TEXT NOT NULL DEFAULT '{}',
+    result_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_by_time ON searches(at);
+CREATE TABLE IF NOT EXISTS search_hits (
+    search_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    rank INTEGER NOT NULL,
+    product_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_hits_by_time ON search_hits(at);
+"""
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_term(query: str) -> str:
+    """The form a query is counted under: lower case, single spaces, no surrounding punctuation."""
+    return _SPACES.sub(" ", (query or "").casefold()).strip(" .,!?;:'\"")[:MAX_QUERY_CHARS]
+
+
+def default_path() -> Path:
+    return get_settings().home / FILE_NAME
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product_id: str
+    rank: int  # 0 = the first result
+    at: float
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    at: float
+    query: str
+    term: str
+    filters: dict[str, Any]
+    result_count: int
+
+
+class SearchLog:
+    """Append searches; read them back by time. One per process; safe to share between threads."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path else default_path()
+        self._local = threading.local()
+        self._ready = False
+        self._init_lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._local.conn = conn
+        if not self._ready:
+            with self._init_lock:
+                if not self._ready:
+                    conn.executescript(_SCHEMA)
+                    self._ready = True
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def record(self, query: str, filters: dict[str, Any] | None, result_ids: Sequence[str],
+               at: float | None = None) -> bool:
+        """Append one search. Never raises: returns False when the record was dropped."""
+        try:
+            when = time.time() if at is None else float(at)
+            text = (query or "")[:MAX_QUERY_CHARS]
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO searches(at, query, term, filters, result_count) VALUES (?,?,?,?,?)",
+                    (when, text, normalise_term(text), json.dumps(filters or {}, default=str, sort_keys=True),
+                     len(result_ids)),
+                )
+                conn.executemany(
+                    "INSERT INTO search_hits(search_id, at, rank, product_id) VALUES (?,?,?,?)",
+                    [(cur.lastrowid, when, rank, str(pid)) for rank, pid in enumerate(result_ids)],
+                )
+            return True
+        except Exception:  # the search itself must succeed whatever happens to its log
+            log.debug("search not logged", exc_info=True)
+            return False
+
+    def hits(self, since: float) -> list[SearchHit]:
+        """Every product returned by a search since `since` (epoch seconds), oldest first."""
+        rows = self._conn().execute(
+            "SELECT product_id, rank, at FROM search_hits WHERE at >= ? ORDER BY at", (since,)
+        ).fetchall()
+        return [SearchHit(pid, rank, at) for pid, rank, at in rows]
+
+    def hit_buckets(self, since: float, until: float = math.inf) -> list[tuple[str, int, int, float]]:
+        """(product_id, hour, appearances, sum of 1/(rank+1)) of search results in [since, until].
+
+        Grouped by hour in SQLite: trends weigh by recency in days, so hours are precise enough and
+        the rows returned stay few however many searches there were.
+        """
+        return self._conn().execute(
+            "SELECT product_id, CAST(at / 3600 AS INTEGER) AS hour, COUNT(*), SUM(1.0 / (rank + 1)) "
+            "FROM search_hits WHERE at >= ? AND at <= ? GROUP BY product_id, hour",
+            (since, until),
+        ).fetchall()
+
+    def terms(self, since: float, until: float = math.inf) -> list[tuple[int, str, float]]:
+        """(search id, normalised term, time) of the non-empty queries in [since, until]."""
+        return self._conn().execute(
+            "SELECT id, term, at FROM searches WHERE at >= ? AND at <= ? AND term != ''", (since, until)
+        ).fetchall()
+
+    def terms_with_hits(self, since: float, depth: int, until: float = math.inf) -> list[tuple[int, str, float, str]]:
+        """(search id, term, time, product id) for the first `depth` results of non-empty queries."""
+        return self._conn().execute(
+            "SELECT s.id, s.term, s.at, h.product_id FROM searches s JOIN search_hits h ON h.search_id = s.id "
+            "WHERE s.at >= ? AND s.at <= ? AND s.term != '' AND h.rank < ?",
+            (since, until, depth),
+        ).fetchall()
+
+    def prune(self, older_than: float) -> int:
+        """Delete records older than `older_than` (epoch seconds); returns how many searches went."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM search_hits WHERE at < ?", (older_than,))
+            return conn.execute("DELETE FROM searches WHERE at < ?", (older_than,)).rowcount
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+_default: SearchLog | None = None
+_default_lock = threading.Lock()
+
+
+def get_search_log() -> SearchLog:
+    """The process's log at GODSEYE_HOME/searches.sqlite (reopened if GODSEYE_HOME changed)."""
+    global _default
+    path = default_path()
+    if _default is None or _default.path != path:
+        with _default_lock:
+            if _default is None or _default.path != path:
+                _default = SearchLog(path)
+    return _default
+
+
+def record_search(query: str, filters: dict[str, Any] | None, result_ids: Sequence[str]) -> None:
+    """What the catalog server calls after each search; never raises."""
+    try:
+        get_search_log().record(query, filters, result_ids)
+    except Exception:
+        log.debug("search not logged", exc_info=True)
