@@ -14,7 +14,9 @@ Data sets:
 - indirect injection: product texts with one hostile sentence buried in them, through
   `guardrails.indirect.scan_tool_result`.
 
-Latency is measured per message, pinned to one CPU core, with the result cache off.
+Latency is measured per message, pinned to one CPU core, with the result cache off, as CPU time
+of the scoring thread (`time.thread_time`): on a shared machine wall-clock time also counts the
+time other processes held the core. Wall-clock percentiles are printed too.
 """
 
 from __future__ import annotations
@@ -118,9 +120,9 @@ def evaluate(detector, ds: Dataset) -> tuple[Row, np.ndarray]:
     scores = np.empty(len(ds.texts))
     times = np.empty(len(ds.texts))
     for i, text in enumerate(ds.texts):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         scores[i] = detector.score(text).score
-        times[i] = time.perf_counter() - t0
+        times[i] = time.thread_time() - t0
     return _row(ds, scores, times), scores
 
 
@@ -148,6 +150,7 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
     texts = ds.texts + shop
     y = np.concatenate([ds.labels, np.zeros(len(shop))]).astype(float)
     ids = T.features(texts, table)
+    weight = np.concatenate([np.ones(len(ds.texts)), np.full(len(shop), T.SHOPPING_WEIGHT)])
     fold = T.folds_for(y, folds, T.SEED)
     l2 = float(get_model().meta.get("cv", {}).get("l2", T.L2_GRID[-1]))  # the committed model's choice
     scores = np.empty(len(ds.texts))
@@ -155,9 +158,9 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
         train_idx = np.flatnonzero(fold != f)
         inner = T.folds_for(y[train_idx], folds, T.SEED + 1)
         sub_ids = [ids[i] for i in train_idx]
-        oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner)
+        oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner, weight[train_idx])
         ap, as_ = T.anchors(oof, y[train_idx])
-        fitted = T.fit(sub_ids, y[train_idx], table, l2)
+        fitted = T.fit(sub_ids, y[train_idx], table, l2, weight[train_idx])
         det = InjectionDetector(TokenClassifier(fitted.token_weight, fitted.bias, ap, as_), cache_size=0)
         for i in np.flatnonzero(fold[: len(ds.texts)] == f):
             scores[i] = det.score(ds.texts[i]).score
@@ -174,9 +177,9 @@ def indirect_rows() -> list[Row]:
     removed_hostile = []
     times = np.empty(len(docs))
     for i, doc in enumerate(docs):
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         clean, findings = scan_tool_result({"description": doc["text"]})
-        times[i] = time.perf_counter() - t0
+        times[i] = time.thread_time() - t0
         flagged[i] = 1.0 if findings else 0.0
         if doc["label"] == 1:
             removed_hostile.append(doc["hostile"][:40].lower() not in clean["description"].lower())
@@ -233,16 +236,19 @@ def main(argv: list[str] | None = None) -> int:
     for ds in written_sets():
         rows.append(evaluate(detector, ds)[0])
     rows.extend(indirect_rows())
+    wall: list[float] = []
     for ds in shared + written_sets():
-        for text in ds.texts[:400]:
-            t0 = time.perf_counter()
+        for text in ds.texts:
+            c0, w0 = time.thread_time(), time.perf_counter()
             detector.score(text)
-            all_times.append(time.perf_counter() - t0)
-    t = np.asarray(all_times) * 1e3
-    print(f"Thresholds: warn >= {WARN}, block >= {BLOCK}. One core, result cache off.\n")
+            all_times.append(time.thread_time() - c0)
+            wall.append(time.perf_counter() - w0)
+    t, w = np.asarray(all_times) * 1e3, np.asarray(wall) * 1e3
+    print(f"Thresholds: warn >= {WARN}, block >= {BLOCK}. One core, result cache off, CPU time per message.\n")
     print(table(rows))
-    print(f"\nLatency over {len(t)} messages of all sets: p50 {np.percentile(t, 50):.2f} ms, "
-          f"p99 {np.percentile(t, 99):.2f} ms, max {t.max():.2f} ms")
+    print(f"\nLatency over all {len(t)} messages: CPU p50 {np.percentile(t, 50):.2f} ms, "
+          f"p99 {np.percentile(t, 99):.2f} ms, max {t.max():.2f} ms; wall-clock p50 {np.percentile(w, 50):.2f} ms, "
+          f"p99 {np.percentile(w, 99):.2f} ms (load average {os.getloadavg()[0]:.1f})")
     return 0
 
 

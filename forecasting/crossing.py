@@ -9,9 +9,10 @@ sample paths: an operational failure is the metric's *level* moving past the thr
 noisy bucket poking over it. P(any step) grows with the number of steps even for a perfectly stable
 series (24 independent buckets each 1% likely to poke over give 21%), so it would depend on the
 step size and fire on noise; the per-step maximum does not. It is the probability for the step most
-at risk, a lower bound of P(any step beyond), and because the predictive distributions are
-symmetric, probability >= 0.5 exactly when the point forecast crosses within the horizon, which
-keeps `probability` and `crossing_time` consistent with each other.
+at risk and a lower bound of P(any step beyond). Because the point forecast is the predictive
+median, probability >= 0.5 exactly when the point forecast crosses within the horizon, which keeps
+`probability` and `crossing_time` consistent with each other (and makes 0.5 the natural alarm
+level).
 """
 
 from __future__ import annotations

@@ -2,23 +2,27 @@
 
 How the model is chosen (documented because it decides what operators are told):
 1. The points are put on a regular grid (`series.regularize`: bucket means, gaps interpolated).
+   Default step: horizon / 24, never finer than the data's median spacing.
 2. Season: the autocorrelation of the detrended series at an hour, a day and a week
    (`seasonality.detect_season`; needs two full cycles of history).
-3. Recent window: the last 6 horizons of steps (at least 24, at most 400). On it, the structures of
-   `segmented` (level, level shift, trend, flat-then-climb, jump-and-climb; AR(1) errors) are
-   compared by BIC, the change point included. With a season, the window is first deseasonalised
-   with the seasonal states of an additive Holt-Winters fit.
-4. The method:
-   - season and no trend structure wins  -> `holt_winters` (ETS(A,Ad,A) forecast and intervals);
-   - season and a trend structure wins   -> `seasonal_trend` (that trend + Holt-Winters' season);
-   - no season, a trend structure wins   -> `linear_trend`;
-   - otherwise                           -> `level` (flat, possibly after a level shift).
-   Why BIC rather than a holdout: a holdout judges models on data that ended V steps ago, so a
-   climb that began within the last V steps cannot win until it is V steps old; BIC uses every
-   point up to now and, with the change point counted as a parameter and AR(1) errors modelled,
-   still refuses trends that noise or slow wandering would fake.
-5. Intervals are the model's predictive Student-t quantiles; crossing time and probability are in
-   `crossing`.
+3. Recent window: the last 6 horizons of steps (at least 24, at most 400). On it the structures of
+   `segmented` are fitted (level, level shift, straight trend, flat-then-climb, jump-and-climb,
+   change of slope, accelerating climb; all with AR(1) errors) and weighted by their BIC evidence
+   with the change point integrated out. With a season, the window is first deseasonalised with
+   the seasonal states of an additive Holt-Winters fit.
+4. The forecast is the evidence-weighted mixture (Bayesian model averaging, BIC approximation):
+   - no season: the mixture of all structures; reported `method` is `linear_trend` when the trend
+     structures hold at least half the weight, else `level`;
+   - season: the flat structures' weight goes to Holt-Winters' own forecast (ETS(A,Ad,A)), the
+     trend structures' weight to "that trend + Holt-Winters' seasonal profile"; `method` is
+     `seasonal_trend` when trends hold at least half the weight, else `holt_winters`.
+   Why evidence rather than a holdout: a holdout judges models on data that ended V steps ago, so
+   a climb that began within the last V steps cannot win until it is V steps old (measured: a
+   two-hour holdout cost about an hour of lead time). BIC uses every point up to now; integrating
+   the change point out and modelling AR(1) errors keeps it from buying trends with noise; and
+   averaging instead of picking means a barely supported trend moves the forecast only partly.
+5. The point forecast is the predictive median; intervals are predictive quantiles; crossing time
+   and probability are defined in `crossing`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ hours late. So the structures compared here are the ones an SRE would draw on th
     trend         y = c + b x                             (a drift across the whole window)
     hinge         y = c + b (x - tau)+                    (flat, then a climb from tau)
     shift_hinge   y = c + d [x >= tau] + b (x - tau)+     (a jump at tau and a climb after it)
+    kink          y = c + a x + b (x - tau)+              (a drift whose slope changed at tau)
+    curve         y = c + b (x - tau)+ + q (x - tau)+^2   (flat, then a climb that accelerates or
+                                                           levels off: saturation)
 
 each with AR(1) errors (metrics wander; treating them as independent would call every wander a
 trend). Fitting is Prais-Winsten GLS (rho from the OLS residuals), so the likelihoods are exact for
@@ -33,11 +36,12 @@ from scipy.special import logsumexp
 
 from forecasting.prediction import Prediction
 
-STRUCTURES = ("level", "level_shift", "trend", "hinge", "shift_hinge")
-TREND_STRUCTURES = frozenset({"trend", "hinge", "shift_hinge"})
+STRUCTURES = ("level", "level_shift", "trend", "hinge", "shift_hinge", "kink", "curve")
+TREND_STRUCTURES = frozenset({"trend", "hinge", "shift_hinge", "kink", "curve"})
 MAX_RHO = 0.95
 MIN_AFTER_SHIFT = 3
-MIN_AFTER_SLOPE = 6
+MIN_AFTER_SLOPE = 4
+MIN_AFTER_CURVE = 12
 MIN_BEFORE = 3
 HAMPEL_HALF_WIDTH = 3
 HAMPEL_MADS = 5.0
@@ -63,6 +67,10 @@ class SegmentFit:
     @property
     def slope(self) -> float:
         """Slope per step of the final segment (0 for flat structures)."""
+        if self.structure == "kink":
+            return float(self.beta[1] + self.beta[2])
+        if self.structure == "curve":  # the slope at the last observation
+            return float(self.beta[1] + 2 * self.beta[2] * (self.n - 1 - self.tau))
         return float(self.beta[-1]) if self.has_trend else 0.0
 
     def predict(self, h: int) -> Prediction:
@@ -98,6 +106,10 @@ def designs(structure: str, taus: np.ndarray | None, x: np.ndarray) -> np.ndarra
         return np.stack([ones, step], axis=-1)
     if structure == "hinge":
         return np.stack([ones, ramp], axis=-1)
+    if structure == "kink":
+        return np.stack([ones, np.broadcast_to(x, ramp.shape), ramp], axis=-1)
+    if structure == "curve":
+        return np.stack([ones, ramp, ramp**2], axis=-1)
     return np.stack([ones, step, ramp], axis=-1)
 
 
@@ -217,7 +229,7 @@ def fit_segmented(y: np.ndarray, structures: tuple[str, ...] = STRUCTURES) -> Se
             if n >= (2 if structure == "level" else 4):
                 fits[structure] = _fit_structure(structure, None, x, y, floor)
             continue
-        min_after = MIN_AFTER_SHIFT if structure == "level_shift" else MIN_AFTER_SLOPE
+        min_after = {"level_shift": MIN_AFTER_SHIFT, "curve": MIN_AFTER_CURVE}.get(structure, MIN_AFTER_SLOPE)
         taus = np.arange(MIN_BEFORE, n - min_after + 1)
         if len(taus):
             fits[structure] = _fit_structure(structure, taus, x, y, floor)

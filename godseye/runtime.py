@@ -20,12 +20,15 @@ from typing import Any, TypeVar
 
 from google.adk.apps import App
 from google.adk.runners import Runner
+from google.adk.sessions.session import Session
 from google.adk.sessions.sqlite_session_service import SqliteSessionService
 from google.genai import types
 
 from godseye.config import PROJECT_ROOT, apply_offline_defaults, get_settings
 from godseye.local_model.references import products_in
 from godseye.local_model.view import tool_payload
+from godseye.nudges import NudgeEngine
+from godseye.nudges import get_engine as get_nudge_engine
 from telemetry.llmobs import chat_turn
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class TurnResult:
     images: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     error: str | None = None
+    # What the stylist suggests unprompted after this turn (godseye/nudges): kind, text, products, agent.
+    nudges: list[dict[str, Any]] = field(default_factory=list)
     # Raw tool payloads of this turn, for grounding checks; not part of the JSON output.
     tool_results: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -73,18 +78,27 @@ class TurnResult:
 class ShopRuntime:
     """Owns one Runner and its session service for the lifetime of a process."""
 
-    def __init__(self, app: App | None = None, app_name: str = "vcommerce"):
+    def __init__(self, app: App | None = None, app_name: str = "vcommerce", *, nudges: NudgeEngine | None = None):
         settings = get_settings()
         settings.ensure_home()
         self.app = app or load_app(app_name)
         self.session_service = SqliteSessionService(str(settings.sessions_db))
         self.runner = Runner(app=self.app, session_service=self.session_service)
+        self._nudges = nudges
 
-    async def ensure_session(self, session_id: str, user_id: str) -> None:
+    @property
+    def nudges(self) -> NudgeEngine:
+        if self._nudges is None:
+            self._nudges = get_nudge_engine()
+        return self._nudges
+
+    async def ensure_session(self, session_id: str, user_id: str) -> Session | None:
+        """Create the session if it is new; return the existing one (None when just created)."""
         name = self.app.name
         existing = await self.session_service.get_session(app_name=name, user_id=user_id, session_id=session_id)
         if existing is None:
             await self.session_service.create_session(app_name=name, user_id=user_id, session_id=session_id)
+        return existing
 
     async def turn(self, *, session_id: str, user_id: str, text: str) -> TurnResult:
         # --- telemetry (telemetry/llmobs.py): one trace per turn, root span `godseye.chat.turn` +
@@ -98,19 +112,40 @@ class ShopRuntime:
     async def _run_turn(self, *, session_id: str, user_id: str, text: str) -> TurnResult:
         result = TurnResult(session=session_id, user=user_id, text=text)
         started = time.perf_counter()
+        last_activity: float | None = None
         try:
-            await self.ensure_session(session_id, user_id)
-            message = types.Content(role="user", parts=[types.Part(text=text)])
-            async for event in self.runner.run_async(user_id=user_id, session_id=session_id, new_message=message):
-                self._absorb(event, result)
-            await self._read_state(result)
+            session = await self.ensure_session(session_id, user_id)
+            last_activity = session.last_update_time if session is not None else None
+            # --- nudges (godseye/nudges): "stop suggestions" / "tips on" is answered here, no model call.
+            ack = None
+            if session is None or not session.state.get("guard:blocked"):
+                ack = await self._nudge_call("preference", session_id, user_id, text)
+            if ack:
+                result.agent, result.reply = "stylist", ack
+            else:
+                message = types.Content(role="user", parts=[types.Part(text=text)])
+                async for event in self.runner.run_async(user_id=user_id, session_id=session_id,
+                                                         new_message=message):
+                    self._absorb(event, result)
+                await self._read_state(result)
         except Exception as exc:  # the conversation and cart survive; the shopper gets a message
             log.exception("turn failed")
             result.error = f"{type(exc).__name__}: {exc}"
             if not result.reply:
                 result.reply = "Sorry, something went wrong on our side. Your cart and conversation are kept."
+        decision = await self._nudge_call("after_turn", result, last_activity=last_activity)
+        result.nudges = decision.nudges if decision is not None else []
+        # --- end nudges
         result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
+
+    async def _nudge_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Nudges run off the event loop (SQLite, catalog reads) and can never fail a turn."""
+        try:
+            return await asyncio.to_thread(getattr(self.nudges, method), *args, **kwargs)
+        except Exception:
+            log.exception("nudge engine failed; the turn goes on without nudges")
+            return None
 
     @staticmethod
     def _absorb(event: Any, result: TurnResult) -> None:

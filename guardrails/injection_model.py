@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "injection_clf.npz"
-MAX_CHARS = 1500  # what the learned layer reads of one text; the rules read everything
+MAX_CHARS = 1000  # what the learned layer reads of one text; the rules read everything
 WINDOW = 48  # tokens per window for long texts
 STRIDE = 24
 
@@ -57,19 +57,36 @@ def shared_tokenizer():
     return _tokenizer()
 
 
+# Trigger words are left to the rules, which read them in context. A bag-of-tokens classifier
+# trained on deepset learns "forget" and "ignore" as injection words and then flags "forget the
+# red one" and "how do I ignore a compiler warning"; without them it has to learn the rest of an
+# attack's wording (a new task, an essay about politics, a role to play).
+TRIGGER_TOKENS = (
+    "ignore", "ignored", "ignores", "ignoring", "disregard", "forget", "forgetting", "forgot",
+    "forgotten", "bypass", "pretend", "pretending", "act", "acting", "role", "roles", "instructions",
+    "instruction", "prompt", "system", "developer", "rules", "rule", "reveal", "previous", "prior",
+    "above", "earlier", "dan", "mode", "restrictions", "restriction", "filter", "filters", "policy",
+    "policies", "guidelines", "directive", "command", "commands", "secret", "hidden", "password", "jail",
+    "override",
+)
+
+
 @lru_cache(maxsize=1)
 def word_tokens() -> np.ndarray:
-    """Boolean mask over the vocabulary: True for tokens with a letter in them.
+    """Boolean mask over the vocabulary: the tokens the learned layer reads.
 
-    Punctuation, digits and special tokens are left out of the pooling. In deepset's data a final
-    full stop or a colon says more about who wrote a row than about injection, and a classifier
-    that learns "ends with a period" flags every polite benign request.
+    Left out: punctuation, digits and special tokens (in deepset a final full stop says more about
+    who wrote a row than about injection, and a classifier that learns "ends with a period" flags
+    every polite request), and the trigger words above.
     """
     tok = shared_tokenizer()
-    vocab = tok.get_vocab()
     keep = np.zeros(tok.get_vocab_size(), dtype=bool)
-    for word, idx in vocab.items():
+    for word, idx in tok.get_vocab().items():
         keep[idx] = not (word.startswith("[") and word.endswith("]")) and any(c.isalpha() for c in word)
+    for word in TRIGGER_TOKENS:
+        idx = tok.token_to_id(word)
+        if idx is not None:
+            keep[idx] = False
     return keep
 
 

@@ -41,6 +41,8 @@ class Rule:
     reason: str
     raw: bool = False  # match the raw text (markup and case intact), not the normalised views
     indirect: bool = False  # only for tool results
+    back: int = 0  # how far before an anchor (needle) a match may start
+    gate: re.Pattern[str] | None = None  # a cheap necessary condition, checked before anything else
 
 
 @dataclass(frozen=True)
@@ -149,10 +151,14 @@ _PRIVATE = (
 
 
 def _r(
-    id: str, category: str, weight: float, pattern: str, needles: Iterable[str], reason: str, **kw: bool
+    id: str, category: str, weight: float, pattern: str, needles: Iterable[str], reason: str, **kw: bool | int
 ) -> Rule:
-    flags = 0 if kw.pop("cased", False) else re.I
-    return Rule(id, category, weight, re.compile(pattern, flags), tuple(needles), reason, **kw)
+    # Views are lower case already; without re.I the engine's literal fast paths apply (2x faster).
+    cased = kw.pop("cased", False)
+    gate = kw.pop("gate", None)
+    flags = re.I if kw.get("raw") and not cased else 0
+    return Rule(id, category, weight, re.compile(pattern, flags), tuple(needles), reason,
+                gate=re.compile(gate) if isinstance(gate, str) else None, **kw)
 
 
 OVERRIDE = "instruction override"
@@ -177,7 +183,7 @@ RULES: tuple[Rule, ...] = (
     _r("override.prior", OVERRIDE, 0.92,
        rf"\b(?:{_DISMISS_EN})\b(?:[\s,]+(?:all|any|every|each|of|the|your|my|these|those|its|and|"
        rf"following|other|\w+ly))*[\s,]+(?:{_PRIOR_EN})\b{_gap(3)}(?:{_TARGET_EN})\b",
-       _DISMISS_NEEDLES, "tells the assistant to drop its earlier instructions"),
+       _DISMISS_NEEDLES, "tells the assistant to drop its earlier instructions", back=16),
     _r("override.your_rules", OVERRIDE, 0.85,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+)?(?:of[\s,]+)?(?:your[\s,]+(?:own[\s,]+)?(?:rules|"
        r"instructions|directives|programming|guidelines|restrictions|constraints|safety \w+|content polic\w+|"
@@ -185,17 +191,17 @@ RULES: tuple[Rule, ...] = (
        r"prompt)|the[\s,]+(?:instructions|directives|programming|guidelines|system prompt|prompt|"
        r"restrictions|constraints|safety \w+|content polic\w+|polic(?:y|ies)|safeguards|guardrails|"
        r"safety \w+|content polic\w+|safeguards|guardrails|system prompt|prompt))\b",
-       _DISMISS_NEEDLES, "tells the assistant to drop its own rules"),
+       _DISMISS_NEEDLES, "tells the assistant to drop its own rules", back=16),
     _r("override.all_rules", OVERRIDE, 0.88,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all|any|every|each)[\s,]+(?:of[\s,]+)?(?:the[\s,]+)?(?:instructions|"
        r"directives|prompts|guidelines|commands|orders|constraints|restrictions|rules(?=[\s,]*(?:[.,:;!-]|$|"
        r"and|from|you|given|above|before)))\b",
-       _DISMISS_NEEDLES, "tells the assistant to drop all its instructions"),
+       _DISMISS_NEEDLES, "tells the assistant to drop all its instructions", back=16),
     _r("override.everything_and", OVERRIDE, 0.85,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:about[\s,]+)?(?:everything|all of that|all that)[\s,]+(?:else[\s,]+)?"
        r"(?:and|then|but|[.,:;!-])[\s,]*(?:just[\s,]+|instead[\s,]+|only[\s,]+|now[\s,]+)?(?:tell|say|write|"
        r"output|print|answer|respond|reply|repeat|state|give|show|reveal|do|follow|act|pretend|jsut|type)\b",
-       _DISMISS_NEEDLES, "tells the assistant to forget everything and do something else"),
+       _DISMISS_NEEDLES, "tells the assistant to forget everything and do something else", back=16),
     _r("override.rewrite", OVERRIDE, 0.85,
        r"\b(?:change|update|replace|modify|rewrite|overwrite|reset|reprogram|redefine|alter)[\s,]+(?:all[\s,]+)?"
        r"(?:of[\s,]+)?your[\s,]+(?:instructions|rules|programming|prompt|system prompt|guidelines|directives|"
@@ -225,28 +231,28 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:disregarding|ignoring)[\s,]+(?:the[\s,]+)?(?:documents?|articles?|context|sources)\b|"
        r"\bby your own knowledge and not by\b",
        ("disregard", "ignor", "forget", "without", "not ", "instead", "own knowledge"),
-       "tells the assistant to ignore the context it was given"),
+       "tells the assistant to ignore the context it was given", back=16),
     _r("override.policies", OVERRIDE, 0.8,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+|any[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+)?(?:content|safety|"
        r"ethical|moral|openai'?s?|usage)[\s,]+(?:polic(?:y|ies)|guidelines|filters|rules|restrictions|"
        r"measures|protocols)\b",
-       _DISMISS_NEEDLES, "tells the assistant to drop its safety policies"),
+       _DISMISS_NEEDLES, "tells the assistant to drop its safety policies", back=16),
     _r("override.everything", OVERRIDE, 0.88,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:about[\s,]+)?(?:everything|all(?: of)?(?: that| this| the above)?|"
        r"anything|what(?:ever)? (?:you were|you have been|you've been|i) (?:told|said|given|taught|wrote))"
        r"[\s,]+(?:before|above|previously|prior|so far|earlier|until now|up to now|till now|that came before|"
        r"you (?:were|have been|'ve been) (?:told|given|taught)|you (?:know|learned|learnt|have learned)|"
        r"(?:we|you) (?:have )?discussed|mentioned (?:before|above|earlier))\b",
-       _DISMISS_NEEDLES, "tells the assistant to forget everything before"),
+       _DISMISS_NEEDLES, "tells the assistant to forget everything before", back=16),
     _r("override.everything_cmd", OVERRIDE, 0.62,
        rf"(?:^|[.!?:;]\s*|\n)(?:now[\s,]+|ok(?:ay)?[\s,]+|please[\s,]+)?(?:{_DISMISS_EN})[\s,]+"
        r"(?:about[\s,]+)?(?:everything|all(?: of)?(?: that| this| the above)?)\s*[.,!:;]",
-       _DISMISS_NEEDLES, "opens with 'forget everything'"),
+       _DISMISS_NEEDLES, "opens with 'forget everything'", back=24),
     _r("override.above", OVERRIDE, 0.86,
        rf"\b(?:{_DISMISS_EN})\b[\s,]+(?:all[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+)?(?:above|foregoing|preceding|"
        r"previous|prior|earlier)(?:[\s,]+(?:text|message|messages|input|prompt|context|content|"
        r"sentences?|paragraphs?|lines|conversation|directions))?[\s,]*(?:and\b|[.,!:;]|$)",
-       _DISMISS_NEEDLES, "tells the assistant to ignore what came above"),
+       _DISMISS_NEEDLES, "tells the assistant to ignore what came above", back=16),
     _r("override.invalidated", OVERRIDE, 0.9,
        r"\b(?:your|the|all|any)[\s,]+(?:(?:previous|prior|earlier|original|old|above|initial|system)[\s,]+)?"
        r"(?:instructions?|directives?|rules|guidelines|prompts?|orders|tasks?)[\s,]+(?:(?:above|before|so far|"
@@ -255,7 +261,7 @@ RULES: tuple[Rule, ...] = (
        r"obsolete|outdated|superseded|replaced|revoked|invalid|wrong|fake|a test|just a test|deprecated|"
        r"overridden|lifted|suspended|disabled)",
        ("instruct", "directive", "rule", "guideline", "prompt", "order", "task"),
-       "declares the assistant's instructions void"),
+       "declares the assistant's instructions void", back=40),
     _r("override.new_task", OVERRIDE, 0.72,
        r"\b(?:(?:now|so)[\s,]+)?(?:focus|concentrate)[\s,]+(?:\w+[\s,]+)?on[\s,]+(?:your|the|a|this|my)"
        r"[\s,]+new[\s,]+(?:task|assignment|instructions?|mission|goal|objective|job)\b|"
@@ -265,7 +271,8 @@ RULES: tuple[Rule, ...] = (
        r"(?:now[\s,]+)?(?:follow|are coming|are as follows|come now)\b|"
        r"\b(?:start|begin)[\s,]+(?:over|again|anew|afresh|from (?:the )?(?:beginning|scratch|front))"
        r"[\s,]+with[\s,]+(?:a|the)[\s,]+new[\s,]+(?:task|assignment|instructions?)",
-       ("new", "focus", "concentrate"), "hands the assistant a new task"),
+       ("new", "focus", "concentrate", "your", "further", "different", "updated", "real"),
+       "hands the assistant a new task", back=40),
     _r("override.new_instructions_label", OVERRIDE, 0.35,
        r"\b(?:new|updated|additional|real|important|revised)[\s,]+(?:instructions?|task|rules|directive)"
        r"\s*[:\-]",
@@ -275,18 +282,18 @@ RULES: tuple[Rule, ...] = (
        r"(?:conversation|chat|session)|starting now)[\s,]+(?:you[\s,]+(?:will|are going to|must|shall|"
        r"should|are to|have to|can|may)|you're going to|you are)\b",
        ("now on", "point", "moment", "henceforth", "rest of", "starting now"),
-       "rewrites the assistant's behaviour for the rest of the chat"),
+       "rewrites the assistant's behaviour for the rest of the chat", back=12),
     _r("override.pivot", OVERRIDE, 0.3,
        r"\b(?:that is|that's|that was) (?:enough|done|all|it|fine|ok)\b[.!]+\s*(?:now|but now|next|so)\b|"
        r"\b(?:well done|great job|good job|excellent|very good|perfect|fantastic|wonderful|brilliant|"
        r"simply great)\b[.!,]+\s*(?:now|but now|next|that'?s enough|forget|ignore)\b|"
        r"\b(?:stop|halt|attention|achtung|stopp)\b[\s!.,-]+(?:stop|halt|now|everything|stopp|jetzt)\b",
        ("enough", "done", "job", "excellent", "very good", "perfect", "fantastic", "wonderful", "brilliant",
-        "great", "stop", "halt", "attention", "achtung"), "abruptly ends the current task"),
+        "great", "stop", "halt", "attention", "achtung"), "abruptly ends the current task", back=12),
     _r("override.stop_write", OVERRIDE, 0.6,
        r"(?:^|[.!?]\s+|\b(?:but|now|and)\s+)(?:stop|halt|wait|pause)\b[\s!.:,\-–]+(?:now[\s,]+)?(?:write|say|"
        r"print|output|just|instead|ignore|forget|tell me|repeat|type)\b",
-       ("stop", "halt", "wait", "pause"), "stops the task and orders something else"),
+       ("stop", "halt", "wait", "pause"), "stops the task and orders something else", back=8),
     _r("override.intl", OVERRIDE, 0.9,
        rf"\b(?:{_DISMISS_INTL})\b(?:[\s,]+[\w'’-]+){{0,5}}?[\s,]+(?:{_PRIOR_INTL}|alle[nsm]?|deine[nrm]?|"
        rf"ihre[nrm]?|toutes?|tes|vos|todas?|tus|sus|tutte|le tue|tuas|suas|je|jouw|uw)\b"
@@ -322,14 +329,14 @@ RULES: tuple[Rule, ...] = (
        r"\bdan (?:mode|prompt|jailbreak)\b|\b(?:stay|act|respond|answer|reply|be|become|as|named|called|"
        r"known as|play|pretend to be|you are|you're|you will be|ur|u r)[\s,]+(?:now[\s,]+)?(?:a[\s,]+)?"
        r"dan\b(?![\s,]+(?:brown|brand|store|'s))|\[dan\]|\bdan:",
-       ("dan",), "DAN / do-anything-now persona"),
+       ("dan",), "DAN / do-anything-now persona", back=400),
     _r("persona.anything_now", PERSONA, 0.6, r"\bdo anything now\b|\bcan do anything\b",
-       ("anything",), "promises an assistant that does anything"),
+       ("anything",), "promises an assistant that does anything", back=8),
     _r("persona.never_refuse", PERSONA, 0.6,
        r"\b(?:never|doesn'?t|does not|won'?t|will not|cannot|can'?t|must not|mustn'?t|not allowed to)[\s,]+"
        r"(?:ever[\s,]+)?(?:refuses?|declines?|says? no|deny (?:a|any)|rejects?)\b(?![\s,]+(?:returns?|refunds?|"
        r"exchanges?|orders?|cards?|payments?))",
-       ("refuse", "decline", "say", "deny", "reject"), "describes an assistant that never refuses"),
+       ("refuse", "decline", "say", "deny", "reject"), "describes an assistant that never refuses", back=40),
     _r("persona.grandma", PERSONA, 0.6,
        r"\b(?:deceased|dead|late|passed away|departed)[\s,]+(?:\w+[\s,]+)?(?:grandmother|grandma|granny|"
        r"grandfather|grandpa|mother|father)\b[^.\n]{0,80}\b(?:used to|would|always)\b",
@@ -339,8 +346,8 @@ RULES: tuple[Rule, ...] = (
        r"devmode|basedgpt|jailbreakgpt|omega|ucar|kevin|ranti)\b[\s,]+(?:which|who|is|stands for|mode|"
        r"has|can|will|does|is an?)\b.{0,80}\b(?:no|without|any|not|never|free|unfiltered|amoral|"
        r"unethical|break)\b",
-       ("stan", "dude", "aim", "dan", "evil", "maximum", "apophis", "chad", "gpt", "devmode", "omega", "ucar",
-        "kevin", "ranti"), "a known jailbreak persona"),
+       ("stan", "dude", "aim", "anti", "better", "dan", "evil", "maximum", "apophis", "chad", "free", "unfiltered",
+        "based", "jailbreak", "gpt", "devmode", "omega", "ucar", "kevin", "ranti"), "a known jailbreak persona", back=8),
     _r("persona.developer_mode", PERSONA, 0.82,
        r"\b(?:you|your|yourself|act as|simulate|pretend|respond|answer|reply|chatgpt|gpt|ai|assistant|"
        r"model|bot)\b[^.\n]{0,60}?\b(?:developer|dev|god|admin|debug|maintenance|unrestricted|jailbreak|"
@@ -349,16 +356,16 @@ RULES: tuple[Rule, ...] = (
        r"(?:developer|god|jailbreak|dan|unrestricted|uncensored|unfiltered|evil) mode\b|"
        r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered|evil|dan)[\s-]+mode[\s,]+(?:is[\s,]+)?"
        r"(?:now[\s,]+)?(?:enabled|activated|engaged|output|response)\b(?![\s,]+on\b)",
-       ("mode",), "asks for a 'developer/god mode' without rules"),
+       ("mode",), "asks for a 'developer/god mode' without rules", back=120),
     _r("persona.mode_word", PERSONA, 0.3,
        r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered) mode\b",
-       ("mode",), "mentions a jailbreak mode"),
+       ("mode",), "mentions a jailbreak mode", back=16),
     _r("persona.jailbreak", PERSONA, 0.8,
        rf"\bjailbr(?:eak|oken|eaking)\w*[\s,]+(?:the[\s,]+|this[\s,]+|your[\s,]+)?(?:{_AI}|you|prompt|"
        r"mode|activated|enabled|successful)\b|"
        rf"\b(?:you|{_AI})[\s,]+(?:are|is|have been|has been|were)[\s,]+(?:now[\s,]+)?jailbr(?:eak|oken)\w*|"
        r"\bthis is a jailbreak\b",
-       ("jailbr",), "calls itself a jailbreak"),
+       ("jailbr",), "calls itself a jailbreak", back=40),
     _r("persona.no_limits", PERSONA, 0.72,
        rf"\b(?:you|your|yourself|ai|assistant|bot|chatbot|model|gpt|persona|character|which|who|that|has|"
        rf"have|had|is|are|be|being|it|they|he|she)\b[^.\n]{{0,60}}?\b(?:no|without(?: any)?|free (?:of|from)(?: all| any)?|broken free (?:of|from)|freed from|"
@@ -369,7 +376,7 @@ RULES: tuple[Rule, ...] = (
        rf"(?:openai'?s?[\s,]+|ethical[\s,]+|moral[\s,]+)?(?:{_NO_LIMITS})\b",
        ("no ", "without", "free", "bound", "exempt", "restricted", "limited", "constrained", "abide", "adhere",
         "comply", "follow", "obey", "respect"),
-       "describes an assistant without rules or filters"),
+       "describes an assistant without rules or filters", back=110),
     _r("persona.unrestricted_ai", PERSONA, 0.75,
        r"\b(?:unfiltered|uncensored|unrestricted|unlimited|unbound|unchained|unshackled|amoral|unethical|"
        r"immoral|evil|rogue|unhinged|jailbroken|lawless|rule-?free|limitless|malicious|toxic|"
@@ -383,25 +390,25 @@ RULES: tuple[Rule, ...] = (
     _r("persona.confines", PERSONA, 0.88,
        r"\b(?:typical|usual|normal|standard) confines of (?:ai|an ai|a language model|language models)|"
        r"\bbroken free of\b|\bhave been freed\b|\bescaped? (?:the )?(?:matrix|confines|restrictions)\b",
-       ("confines", "broken free", "freed", "escape"), "the classic 'freed from the confines of AI' jailbreak"),
+       ("confines", "broken free", "freed", "escape"), "the classic 'freed from the confines of AI' jailbreak", back=12),
     _r("persona.policy_talk", PERSONA, 0.45,
        r"\b(?:openai|anthropic|google|meta|microsoft)(?:'s)?[\s,]+(?:content[\s,]+)?(?:polic(?:y|ies)|"
        r"guidelines|rules|restrictions|filters|terms)\b|\bcontent polic(?:y|ies)\b|\bas an ai language model\b",
        ("openai", "anthropic", "google", "meta", "microsoft", "content polic", "language model"),
-       "talks about the model vendor's content policy"),
+       "talks about the model vendor's content policy", back=12),
     _r("persona.character", PERSONA, 0.55,
        r"\b(?:stay|remain|keep)[\s,]+(?:fully[\s,]+|always[\s,]+)?in[\s,]+(?:character|role|your role|"
        r"their roles?)\b|\b(?:never|don'?t|do not|not)[\s,]+break[\s,]+(?:character|role)\b|"
        r"\bwithout (?:ever )?(?:breaking|falling out of|leaving) (?:character|the role|their roles?|the "
        r"figure)\b|\bstay(?:s|ing)? (?:fully )?in (?:their|his|her) roles?\b",
-       ("character", "role", "figure"), "demands the assistant never leaves an invented role"),
+       ("character", "role", "figure"), "demands the assistant never leaves an invented role", back=40),
     _r("persona.dual", PERSONA, 0.6,
        r"\b(?:two|2|both)[\s,]+(?:different[\s,]+|separate[\s,]+|distinct[\s,]+)?(?:responses|answers|"
        r"ways|paragraphs|outputs|replies|manners)\b.{0,200}?\b(?:normal(?:ly)?|classic|standard|filtered|"
        r"unfiltered|jailbr\w*|opposite|without|evil|unrestricted|dan|developer)\b|"
        r"\[(?:gpt|chatgpt|classic|jailbreak|normal output|developer mode output|🔒[^\]]*|🔓[^\]]*)\]|"
        r"\b(?:respond|answer|reply)[\s,]+twice\b|\bonce as yourself\b",
-       ("two", "2", "both", "[", "twice", "yourself"), "asks for a second, unfiltered answer"),
+       ("two", "2", "both", "[", "twice", "yourself"), "asks for a second, unfiltered answer", back=12),
     _r("persona.you_are_now", PERSONA, 0.62,
        rf"\b(?:you are|you're|you will be|you'll be)[\s,]+(?:now|from now on|henceforth|going to "
        r"be|about to (?:become|be)|going to (?:act|pretend|play|simulate|roleplay|role-play|become))\b"
@@ -413,12 +420,60 @@ RULES: tuple[Rule, ...] = (
     _r("persona.no_longer", PERSONA, 0.82,
        rf"\b(?:you are|you're|you will be)[\s,]+no longer[\s,]+(?:an?[\s,]+|the[\s,]+|bound|restricted|"
        rf"limited|required|obliged|subject|constrained|({_AI}))",
-       ("no longer",), "tells the assistant it is no longer itself"),
+       ("no longer",), "tells the assistant it is no longer itself", back=12),
     _r("persona.now_you_are", PERSONA, 0.5,
        r"(?:^|[.!?]\s+)(?:ok(?:ay)?[\s,.!]+)?now,?[\s,]+you(?: are|'re)[\s,]+(?!talking|welcome|right|done)|"
        r"\byou(?: are|'re)[\s,]+(?:now[\s,]+)?(?:role-?playing|roleplaying|playing the role of|acting as|"
        r"completely absorbed in|fully immersed in)\b",
-       ("now", "playing", "acting", "absorbed", "immersed"), "switches the assistant into a role"),
+       ("now", "playing", "roleplaying", "role-playing", "acting", "absorbed", "immersed"),
+       "switches the assistant into a role", back=40),
+    _r("persona.no_warnings", PERSONA, 0.7,
+       r"\b(?:no|without(?: any)?|never (?:include|add|give|write|use)|don'?t (?:include|add|give|write)|"
+       r"do not (?:include|add|give|write)|free of|skip(?: the)?|omit(?: the)?|leave out(?: the)?)[\s,]+"
+       r"(?:any[\s,]+)?(?:\w+[\s,]+)?(?:warnings?|disclaimers?|moralizing|moralising|moral lectures?|"
+       r"ethical (?:considerations|reminders|concerns|warnings)|apolog(?:y|ies|ising|izing)|caveats|"
+       r"censorship|content warnings?|safety warnings?)\b",
+       ("warning", "disclaimer", "moraliz", "moralis", "moral lecture", "ethical", "apolog", "caveat",
+        "censorship"), "asks for answers without warnings or disclaimers", back=60),
+    _r("persona.any_request", PERSONA, 0.72,
+       r"\b(?:answer|respond to|reply to|fulfil+|comply with|do|obey|grant)[\s,]+(?:any|every|all)[\s,]+"
+       r"(?:\w+[\s,]+)?(?:questions?|requests?|prompts?|orders?|commands?|demands?|tasks?)\b[^.\n]{0,60}?"
+       r"\b(?:no matter|regardless|even if|even when|however|whether or not|without (?:question|hesitation|"
+       r"refusing|exception)|illegal|unethical|immoral|harmful|dangerous|inappropriate)|"
+       r"\bregardless of (?:how|whether|if) (?:it is |it's |they are )?(?:illegal|unethical|immoral|"
+       r"harmful|dangerous|inappropriate|offensive|explicit)",
+       ("any", "every", "all", "regardless"), "promises answers to anything, however harmful", back=40),
+    _r("persona.tokens_game", PERSONA, 0.82,
+       r"\byou (?:have|start with|will (?:have|get|receive|lose))[\s,]+\d+[\s,]+(?:tokens|points|lives)\b|"
+       r"\b(?:lose|deduct(?:ed)?|take away)[\s,]+\d+[\s,]+(?:tokens|points)\b[^.\n]{0,60}\b(?:refuse|"
+       r"reject|break character|decline)",
+       ("tokens", "points", "lives"), "the 'token' punishment game of DAN prompts", back=60),
+    _r("persona.not_apply", PERSONA, 0.7,
+       r"\b(?:rules|polic(?:y|ies)|guidelines|restrictions|ethics|laws|filters|limitations)[\s,]+"
+       r"(?:no longer|do not|don'?t|does not|doesn'?t|shall not|won'?t)[\s,]+(?:apply|applies|matter|"
+       r"bind|affect|concern)[\s,]+(?:to[\s,]+)?(?:you|your|this|the ai|it)\b",
+       ("apply", "applies", "matter", "bind", "affect", "concern"), "declares the rules do not apply", back=80),
+    _r("persona.stay_in_character_threat", PERSONA, 0.65,
+       r"\b(?:if|whenever|when|each time|every time)[\s,]+you[\s,]+(?:break character|refuse|fail to|"
+       r"don'?t comply|do not comply|stop|deviate)\b[^.\n]{0,80}?\b(?:i (?:will|'ll) (?:say|remind|type|"
+       r"write)|(?:say|type|write)[\s,]+[\"'“]|you (?:will|must) (?:immediately|correct|go back|return))",
+       ("break character", "refuse", "fail to", "comply", "stop", "deviate"),
+       "sets up a command to snap the assistant back into a role", back=40),
+    _r("persona.harmful_allowed", PERSONA, 0.55,
+       r"\b(?:can|will|should|must|may|is allowed to|are allowed to|is able to|able to)[\s,]+(?:\w+[\s,]+)?"
+       r"(?:generate|produce|write|say|output|provide|create|use)[\s,]+(?:any[\s,]+(?:kind of[\s,]+)?|all "
+       r"kinds? of[\s,]+)?(?:illegal|unethical|harmful|immoral|dangerous|explicit|nsfw|offensive|violent|"
+       r"derogatory|racist|sexist|obscene|profane|vulgar|hateful|malicious)[\s,]+(?:\w+[\s,]+)?"
+       r"(?:content|material|text|information|answers?|responses?|language|things|stuff|code|requests?)\b",
+       ("illegal", "unethical", "harmful", "immoral", "dangerous", "explicit", "nsfw", "offensive", "violent",
+        "derogatory", "racist", "sexist", "obscene", "profane", "vulgar", "hateful", "malicious"),
+       "permits harmful output", back=80),
+    _r("persona.hypothetical", PERSONA, 0.45,
+       r"\b(?:hypothetical|fictional|imaginary|simulated|alternate)[\s,]+(?:response|scenario|world|universe|"
+       r"setting|story|reality)\b[^.\n]{0,120}?\b(?:no|without|not bound|free of|any)[\s,]+(?:\w+[\s,]+)?"
+       r"(?:rules|restrictions|limits|laws|ethics|morals|filters|consequences)\b",
+       ("hypothetical", "fictional", "imaginary", "simulated", "alternate"),
+       "moves the request into a fiction without rules"),
     _r("persona.pretend_ai", PERSONA, 0.5,
        rf"\b(?:pretend|imagine|assume|suppose|simulate|act as if|behave as if)[\s,]+(?:that[\s,]+)?(?:you are|"
        rf"you're|to be)[\s,]+(?:an?[\s,]+|the[\s,]+)?(?:\w+[\s,]+){{0,2}}(?:{_AI})[\s,]+(?:with|without|that|"
@@ -442,7 +497,7 @@ RULES: tuple[Rule, ...] = (
        r"^(?:(?:ok(?:ay)?|now|hello|hi|hey)[\s,.!]+)?(?:you are|you're|du bist|tu es|tu eres|sei|je bent|"
        r"voce e|imagine you are|pretend (?:that )?you are|pretend to be|stell dir vor,? du bist)\b",
        ("you", "du bist", "tu es", "eres", "sei", "bent", "voce", "pretend"),
-       "starts by assigning the assistant a persona"),
+       "starts by assigning the assistant a persona", back=24),
     _r("persona.intl", PERSONA, 0.62,
        r"\b(?:du bist|sie sind)[\s,]+(?:jetzt|nun|ab sofort|von nun an|ab jetzt|nicht mehr|keine?)\b|"
        r"\b(?:ab jetzt|ab sofort|nun|jetzt) (?:bist du|sind sie)\b|"
@@ -453,7 +508,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:je bent|u bent)[\s,]+(?:nu|vanaf nu|niet langer)\b|\bvanaf nu ben je\b",
        ("du bist", "sie sind", "bist du", "ab ", "tu es", "vous etes", "eres", "sos", "sei", "voce", "bent",
         "ben je"),
-       "reassigns the assistant's identity (non-English)"),
+       "reassigns the assistant's identity (non-English)", back=16),
     _r("persona.intl_no_limits", PERSONA, 0.72,
        r"\b(?:ohne|sans|sin|senza|sem|zonder)[\s,]+(?:jegliche|irgendwelche|aucune?s?|ningun[ao]?|"
        r"alcun[ae]?|nenhuma?|enige|any)?[\s,]*(?:einschrankungen|beschrankungen|regeln|filter|zensur|"
@@ -466,12 +521,13 @@ RULES: tuple[Rule, ...] = (
        rf"(?:of[\s,]+)?(?:your|the|its|this|that)[\s,]+(?:[\w'’-]+[\s,]+){{0,3}}?(?:{_SECRET_PROMPT})\b|"
        rf"\b(?:reveal|print|output|leak|dump|expose|recite|repeat)\b(?:[\s,]+[\w'’-]+){{0,4}}?[\s,]+"
        rf"(?:{_SECRET_PROMPT})\b",
-       ("prompt", "system", "instruction", "message", "secret", "hidden", "rules you"),
-       "asks for the hidden system prompt"),
+       ("prompt", "preprompt", "metaprompt", "system", "instruction", "message", "secret", "hidden", "rules you",
+        "full", "complete", "entire", "exact", "whole", "developer"),
+       "asks for the hidden system prompt", back=80),
     _r("extract.prompt_word", EXTRACT, 0.5,
        r"\b(?:your|the|its|this)[\s,]+(?:system[\s-]?prompt|system message|initial prompt|original prompt|"
        r"hidden prompt|pre-?prompt|prompt text)\b",
-       ("prompt", "system message"), "mentions the assistant's system prompt"),
+       ("prompt", "system", "preprompt", "pre-prompt"), "mentions the assistant's system prompt", back=40),
     _r("extract.reveal_config", EXTRACT, 0.85,
        r"\b(?:reveal|print|output|leak|dump|expose|recite|disclose)\b[\s,]+(?:me[\s,]+|us[\s,]+)?(?:all[\s,]+)?"
        r"(?:of[\s,]+)?(?:your|its)[\s,]+(?:\w+[\s,]+)?(?:instructions|directives|configuration|config|"
@@ -481,7 +537,7 @@ RULES: tuple[Rule, ...] = (
        r"(?:wrote|gave|set|programmed|defined|put|made|created|configured)",
        ("reveal", "print", "output", "leak", "dump", "expose", "recite", "disclose", "developer", "creator",
         "programmer", "maker", "company", "owner", "operator", "openai", "admin"),
-       "asks for the assistant's configuration"),
+       "asks for the assistant's configuration", back=40),
     _r("extract.your_instructions", EXTRACT, 0.6,
        rf"\b(?:{_REVEAL}|what (?:are|were|is|was))\b[\s,]+(?:me[\s,]+|us[\s,]+)?(?:all[\s,]+)?(?:of[\s,]+)?"
        r"(?:your|the assistant'?s|the bot'?s)[\s,]+(?:exact[\s,]+|full[\s,]+|original[\s,]+|initial[\s,]+|"
@@ -489,7 +545,7 @@ RULES: tuple[Rule, ...] = (
        r"configuration|programming|guidelines(?! (?:for|on|about|regarding)\b)|rules(?! (?:for|on|about|"
        r"regarding|of)\b)|constraints|tools and their (?:secret )?parameters)\b",
        ("instruct", "directive", "configuration", "programming", "guideline", "rules", "constraint", "tools"),
-       "asks for the assistant's own instructions"),
+       "asks for the assistant's own instructions", back=80),
     _r("extract.above", EXTRACT, 0.86,
        r"\b(?:repeat|print|output|copy|recite|reproduce|return|echo|show|write|spell out)[\s,]+(?:back[\s,]+)?"
        r"(?:all[\s,]+)?(?:of[\s,]+)?(?:the[\s,]+|your[\s,]+)?(?:text|words|everything|all|content|sentences?|"
@@ -500,7 +556,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:what were you told|what have you been told|what did (?:they|your developers?) tell you)\b",
        ("repeat", "print", "output", "copy", "recite", "reproduce", "return", "echo", "show", "write",
         "spell", "written", "starting", "beginning", "start", "told", "tell you"),
-       "asks the assistant to repeat its hidden context"),
+       "asks the assistant to repeat its hidden context", back=24),
     _r("extract.intl", EXTRACT, 0.86,
        r"\b(?:zeig\w*|gib|geben sie|nenne\w*|verrat\w*|wiederhole\w*|ausgeben|ausgabe|montre\w*|revele\w*|"
        r"affiche\w*|donne\w*|repete\w*|muestra\w*|dime|revela\w*|ensena\w*|repite|mostra\w*|rivela\w*|"
@@ -518,15 +574,15 @@ RULES: tuple[Rule, ...] = (
     _r("delim.chat_tokens", DELIM, 0.9,
        r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id)\|>|"
        r"\[/?inst\]|<</?sys>>|<\s*/?\s*s\s*>\s*\[|###\s*(?:instruction|response|system|human|assistant)\s*:",
-       ("<|", "inst]", "<<sys", "</s", "###"), "contains chat-template control tokens"),
+       ("<|", "inst]", "<<sys", "</s", "###"), "contains chat-template control tokens", back=4),
     _r("delim.role_turn", DELIM, 0.7,
        r"(?:^|\n|[.!?\"'”]\s+)\s*(?:\[|<|\*\*|#+\s*)?(?:system|sys|developer|admin|administrator|operator|"
        r"root|assistant|ai|chatgpt|gpt|bot)(?:\]|>|\*\*)?\s*:",
-       ("system", "sys", "developer", "admin", "operator", "root", "assistant", "ai", "gpt", "bot"),
-       "contains a fake system/assistant turn"),
+       ("system", "sys", "developer", "admin", "operator", "root", "assistant", "ai", "gpt", "chatgpt", "bot"),
+       "contains a fake system/assistant turn", back=8),
     _r("delim.user_turn", DELIM, 0.35,
        r"(?:^|\n|[.!?\"'”]\s+)\s*(?:\[|<|\*\*)?(?:user|human|customer|me)(?:\]|>|\*\*)?\s*:",
-       ("user", "human", "customer", "me:", "me]", "me>", "me*", "me :"), "contains a fake user turn"),
+       ("user", "human", "customer", "me:", "me]", "me>", "me*", "me :"), "contains a fake user turn", back=8),
     _r("delim.system_tag", DELIM, 0.85,
        r"<\s*/?\s*(?:system|system_prompt|sys|admin|developer|override|instructions?)\s*>",
        ("<",), "contains a system markup tag"),
@@ -536,7 +592,7 @@ RULES: tuple[Rule, ...] = (
     _r("delim.header_new", DELIM, 0.86,
        r"(?:^|\n|[.!?]\s)\s*(?:#{2,}|={3,}|-{3,}|\*{3,}|\[{2,})\s*(?:new|updated|real|system|admin|developer|"
        r"secret|hidden|override)\s+(?:instructions?|system|prompt|rules|directives?|task|override|admin)\b",
-       ("#", "==", "--", "**", "[["), "starts a fake 'new instructions' section"),
+       ("#", "==", "--", "**", "[["), "starts a fake 'new instructions' section", back=4),
     _r("delim.header", DELIM, 0.7,
        r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,}|\*{3,}|\[{2,})\s*(?:new|updated|real|system|admin|developer|"
        r"important|secret|hidden|override)?\s*(?:instructions?|system|prompt|rules|directives?|task|"
@@ -552,7 +608,7 @@ RULES: tuple[Rule, ...] = (
        r"store owner|management)[\s,]+(?:override|message|notice|announcement|update|alert|instruction|"
        r"command|directive|note|prompt)s?\s*[:!\-]|\bsystem override\b|\bhigher[\s-]priority instructions?\b",
        ("system", "admin", "developer", "security", "openai", "important", "urgent", "priority", "official",
-        "owner", "management"), "pretends to be a message from the system or the developers"),
+        "owner", "management"), "pretends to be a message from the system or the developers", back=8),
     # ---- exfiltration and tool abuse ---------------------------------------------------------
     _r("exfil.send_url", EXFIL, 0.85,
        rf"\b(?:send|post|forward|upload|transmit|submit|e-?mail|exfiltrate|leak|copy|paste|push|export|"
@@ -560,7 +616,7 @@ RULES: tuple[Rule, ...] = (
        r"(?:to|at|into|via|on)[\s,]+(?:https?://|www\.|[\w.+-]+@[\w-]+\.\w+|(?:my|this|the|our|a|an)[\s,]+"
        r"(?:own[\s,]+)?(?:webhook|server|endpoint|url|site|website|domain|api|bucket|pastebin|discord|"
        r"telegram|address below|external))",
-       ("send", "post", "forward", "upload", "transmit", "submit", "mail", "exfiltrate", "leak", "copy",
+       ("send", "post", "forward", "upload", "transmit", "submit", "email", "e-mail", "exfiltrate", "leak", "copy",
         "paste", "push", "export", "deliver", "report", "relay", "append", "include", "encode"),
        "asks to send data to an outside address"),
     _r("exfil.send_any", EXFIL, 0.5,
@@ -571,7 +627,7 @@ RULES: tuple[Rule, ...] = (
     _r("exfil.image_beacon", EXFIL, 0.82,
        r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][\w-]+=(?:[^)\s]*(?:\{|\$|%7b|data|conversation|history|"
        r"prompt|secret|session|user|email|chat|q=))",
-       ("](http",), "markdown image that would leak data in its URL", raw=True),
+       ("](http",), "markdown image that would leak data in its URL", raw=True, back=200),
     _r("exfil.other_users", EXFIL, 0.86,
        rf"\b(?:show|list|give|tell|reveal|dump|export|print|display|send|fetch|get|read|share|provide|"
        rf"access|retrieve|look up|pull)\b[^.\n]{{0,40}}?\b(?:other|all|every|another|all the|the other|"
@@ -580,17 +636,17 @@ RULES: tuple[Rule, ...] = (
        rf"\b(?:{_PRIVATE})[\s,]+(?:of|for|from|belonging to)[\s,]+(?:other|all|every|another|the other|"
        rf"previous|random|different)[\s,]+(?:{_PEOPLE})\b",
        ("other", "all", "every", "another", "previous", "past", "existing", "random", "different"),
-       "asks for other customers' data"),
+       "asks for other customers' data", back=60),
     _r("exfil.card_request", EXFIL, 0.9,
        r"\b(?:give|show|list|send|tell|read|print|dump|export|reveal)\b[^.\n]{0,30}\b(?:credit card|card|"
        r"payment card) (?:numbers|details|data)\b",
-       ("card",), "asks for stored card numbers"),
+       ("card",), "asks for stored card numbers", back=60),
     _r("exfil.secrets", EXFIL, 0.78,
        r"\b(?:api[\s_-]?keys?|secret[\s_-]?keys?|access[\s_-]?tokens?|private[\s_-]?keys?|environment "
        r"variables|env vars|\.env\b|credentials|database (?:passwords?|credentials|dump)|admin passwords?|"
        r"stored (?:credit )?card (?:numbers|details)|credit card numbers|secret (?:parameters|settings))\b",
        ("key", "token", "environment", "env", "credential", "password", "card", "secret"),
-       "asks for secrets or stored payment data"),
+       "asks for secrets or stored payment data", back=12),
     _r("exfil.tool_call", EXFIL, 0.45,
        r"\b(?:call|invoke|execute|run|trigger|use|fire)[\s,]+(?:the[\s,]+)?[`'\"]?[a-z_]*_[a-z_]+[`'\"]?"
        r"(?:[\s,]+(?:tool|function|api|endpoint|command|method))?\b|\b(?:call|invoke|execute|trigger)[\s,]+"
@@ -607,7 +663,7 @@ RULES: tuple[Rule, ...] = (
        r"'\s*or\s+'?1'?\s*=\s*'?1|\brm\s+-rf\b|\bcurl\s+[^|\n]+\|\s*(?:ba)?sh\b|/etc/(?:passwd|shadow)|"
        r"\bos\.system\s*\(|\bsubprocess\.\w+\s*\(|\beval\s*\(|\bexec\s*\(|\b__import__\b",
        ("table", "delete", "--", "union", "=", "rm -", "curl", "/etc/", "os.", "subprocess", "eval", "exec",
-        "__import__"), "contains SQL or shell injection"),
+        "__import__"), "contains SQL or shell injection", back=12),
     _r("exfil.without_consent", EXFIL, 0.7,
        r"\bwithout (?:asking|confirming with|telling|informing|notifying|the consent of) (?:the )?(?:user|"
        r"customer|shopper|buyer|them)\b|\b(?:do not|don'?t|never) (?:tell|inform|mention (?:this )?to|"
@@ -621,7 +677,7 @@ RULES: tuple[Rule, ...] = (
        r"offer|honou?r|unlock|gib|gebe|mach|donne|applique|accorde|da(?:me)?|aplica|concede|dammi|applica|"
        r"concedi|aplique|geef|pas)\b[^.\n]{0,50}?\b(?:100|[5-9]\d)(?:[.,]\d+)?\s?(?:%|percent|prozent|"
        r"pour ?cent|por ?ciento|per ?cento|por ?cento|procent)",
-       ("%", "percent", "prozent", "cent", "ciento", "procent"), "demands a discount of 50% or more"),
+       ("%", "percent", "prozent", "cent", "ciento", "procent"), "demands a discount of 50% or more", back=110),
     _r("policy.price_change", POLICY, 0.85,
        r"\b(?:set|change|make|update|lower|reduce|drop|override|adjust|modify|edit|put|mark)[\s,]+(?:down[\s,]+)?"
        r"(?:the[\s,]+|its[\s,]+|their[\s,]+|my[\s,]+)?(?:\w+[\s,]+)?(?:price|prices|cost|total|amount|"
@@ -629,7 +685,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:setze|andere|senke)\b[^.\n]{0,30}\bpreis\w*[^.\n]{0,30}\bauf\b|"
        r"\b(?:mets|change|modifie|baisse)\b[^.\n]{0,20}\bprix\b[^.\n]{0,30}\ba\b\s*\d|"
        r"\b(?:pon|cambia|baja)\b[^.\n]{0,20}\bprecio\b[^.\n]{0,30}\ba\b\s*\d",
-       ("price", "cost", "total", "amount", "preis", "prix", "precio"), "tries to set a price"),
+       ("price", "cost", "total", "amount", "preis", "prix", "precio"), "tries to set a price", back=50),
     _r("policy.free", POLICY, 0.8,
        r"\b(?:give|let|make|send|ship|hand|sell|mark|set|put|register|process|approve)[\s,]+(?:me[\s,]+|us[\s,]+)?"
        r"(?:have[\s,]+)?(?:it|this|that|them|these|those|the[\s,]+[\w\s-]{1,30}?|everything|all(?: items)?|"
@@ -639,7 +695,7 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:for free|gratis|kostenlos|gratuit\w*|gratuito)\b[^.\n]{0,40}\b(?:the owner|the manager|"
        r"management|your boss)\b[^.\n]{0,20}\b(?:said|says|approved|allowed)",
        ("free", "gratis", "nothing", "paying", "payment", "charge", "0", "kostenlos", "gratuit"),
-       "asks for goods for free"),
+       "asks for goods for free", back=100),
     _r("policy.refund", POLICY, 0.8,
        r"\b(?:issue|give|process|approve|grant|send|trigger|initiate|authori[sz]e)[\s,]+(?:me[\s,]+)?"
        r"(?:a[\s,]+|an[\s,]+)?(?:full[\s,]+|double[\s,]+|instant[\s,]+|immediate[\s,]+|second[\s,]+)?"
@@ -647,7 +703,7 @@ RULES: tuple[Rule, ...] = (
        r"orders|every order|not returning|keep (?:the|it|them)|no return)|"
        r"\brefund[\s,]+(?:me[\s,]+)?(?:all|every|everything|twice|double|two times)\b|"
        r"\brefund\w*[\s,]+(?:all|every)[\s,]+(?:my[\s,]+)?orders?\b",
-       ("refund",), "asks for an unauthorised refund"),
+       ("refund",), "asks for an unauthorised refund", back=50),
     _r("policy.payment_bypass", POLICY, 0.82,
        r"\bmark[\s,]+(?:my|the|this|our|all)[\s,]+(?:\w+[\s,]+)?orders?[\s,]+as[\s,]+(?:paid|delivered|"
        r"refunded|shipped|complete)|\b(?:override|bypass|disable|circumvent|turn off|waive|skip)"
@@ -662,7 +718,7 @@ RULES: tuple[Rule, ...] = (
        r"(?:coupon|discount|promo|voucher)[\s,]*(?:code)?s?\b|\b(?:invent|make up|create|generate|"
        r"fabricate)[\s,]+(?:me[\s,]+)?(?:a|an|some)?[\s,]*(?:new[\s,]+)?(?:coupon|discount|promo|voucher)"
        r"[\s,]*(?:code)?\b|\b(?:code|coupon)[\s,]+that[\s,]+(?:doesn'?t|does not) exist\b",
-       ("coupon", "discount", "promo", "voucher", "code"), "asks for an invented discount code"),
+       ("coupon", "discount", "promo", "voucher", "code"), "asks for an invented discount code", back=40),
     _r("policy.authority", POLICY, 0.3,
        r"\b(?:i am|i'm|this is|as|speaking as)[\s,]+(?:the|an?|your)?[\s,]*(?:store|shop)?[\s,]*"
        r"(?:owner|admin|administrator|manager|developer|ceo|staff member|employee|support agent|"
@@ -675,7 +731,7 @@ RULES: tuple[Rule, ...] = (
        r"(?:access|privileges|rights|permissions|override)[\s,]+(?:is[\s,]+|are[\s,]+|has been[\s,]+|"
        r"have been[\s,]+)?(?:now[\s,]+)?(?:granted|enabled|given|activated|unlocked)\b",
        ("authori", "allow", "permit", "instruct", "order", "command", "access", "privilege", "rights",
-        "permission", "override"), "grants itself authority over the assistant"),
+        "permission", "override"), "grants itself authority over the assistant", back=24),
     # ---- goal hijacking (PromptInject style) ---------------------------------------------------
     _r("hijack.just_say", HIJACK, 0.55,
        r"\b(?:just|only|simply|instead)[\s,]+(?:say|print|output|write|respond with|reply with|answer with|"
@@ -683,14 +739,14 @@ RULES: tuple[Rule, ...] = (
        ("just", "only", "simply", "instead"), "tells the assistant to output a fixed string"),
     _r("hijack.repeat_after", HIJACK, 0.5,
        r"\b(?:repeat|say) after me\b|\bsprich mir nach\b|\brepete apres moi\b|\brepite despues de mi\b",
-       ("after me", "mir nach", "apres moi", "despues de mi"), "makes the assistant parrot a text"),
+       ("after me", "mir nach", "apres moi", "despues de mi"), "makes the assistant parrot a text", back=8),
     _r("hijack.shouted", HIJACK, 0.5,
-       r"[a-z]{3,}[^A-Za-z\n]+(?:[A-Za-z'’]+[^A-Za-z\n]+){0,12}?(?:[A-Z'’]{2,}\s+){0,6}(?:ANSWER|OUTPUT|PRINT|"
-       r"SAY|WRITE|IGNORE|RESPOND|REPLY|FORGET|STOP|ANTWORTE|SCHREIBE|SAG|IGNORIERE|VERGISS|REPONDS|ECRIS|"
-       r"RESPONDE|ESCRIBE)\b(?:\s+[A-Z'’\"]{2,}){2,}",
+       r"\b(?:[A-Z'’]{2,}\s+){0,6}(?:ANSWER|OUTPUT|PRINT|SAY|WRITE|IGNORE|RESPOND|REPLY|FORGET|STOP|ANTWORTE|"
+       r"SCHREIBE|SAG|IGNORIERE|VERGISS|REPONDS|ECRIS|RESPONDE|ESCRIBE)\b(?:\s+[A-Z'’\"]{2,}){2,}",
        ("answer", "output", "print", "say", "write", "ignore", "respond", "reply", "forget", "stop",
         "antworte", "schreibe", "sag", "ignoriere", "vergiss", "reponds", "ecris", "responde", "escribe"),
-       "an instruction shouted in capitals inside another question", raw=True, cased=True),
+       "an instruction shouted in capitals inside a normal sentence", raw=True, cased=True, back=80,
+       gate=r"[A-Z]{2,}\s+[A-Z'’\"]{2,}\s+[A-Z'’\"]{2,}"),
     _r("delim.escaped_newlines", DELIM, 0.6,
        r"(?:\\\s?n\s*){3,}|\n{8,}",
        ("\\", "\n"), "pads the input with (escaped) newlines to push the real prompt away", raw=True),
@@ -717,9 +773,11 @@ RULES: tuple[Rule, ...] = (
        r"reveal|send|call|add|apply|set|print|output|rate|respond|answer|stop|instead|from now)\b|"
        rf"\b(?:{_AI}|ai|models?|assistants?|agents?|chatbots?)[\s,]+(?:reading|processing|summari[sz]ing|"
        r"parsing|analy[sz]ing|crawling) (?:this|these)\b",
-       ("note", "message", "instruct", "attention", "important", "reminder", "notice", "if you", "ai",
-        "assistant", "model", "bot", "agent", "gpt", "llm"), "addresses the AI from inside product data",
-       indirect=True),
+       ("note", "message", "instruct", "attention", "important", "reminder", "notice", "if you", "ai", "a.i.",
+        "assistant", "model", "bot", "chatbot", "agent", "gpt", "chatgpt", "llm", "language", "system", "machine",
+        "ki", "ia", "kunstliche", "intelligence", "inteligencia", "intelligenza", "shopping"),
+       "addresses the AI from inside product data",
+       indirect=True, back=8),
     _r("indirect.tell_user", INDIRECT, 0.8,
        r"\b(?:tell|inform|convince|persuade|remind|urge|advise|instruct|ask|direct|redirect|send)[\s,]+"
        r"(?:the|every|each|all|any)[\s,]+(?:user|customer|shopper|buyer|visitor|reader)s?\b[^.\n]{0,40}?"
@@ -734,7 +792,7 @@ RULES: tuple[Rule, ...] = (
        ("tell", "inform", "convince", "persuade", "remind", "urge", "advise", "instruct", "ask", "direct",
         "send", "say", "claim", "state", "mention", "pretend", "recommend", "suggest", "promote", "rate",
         "describing", "summari", "presenting", "discussing", "not", "don", "never"),
-       "product data tells the assistant what to say to the shopper", indirect=True),
+       "product data tells the assistant what to say to the shopper", indirect=True, back=8),
     _r("indirect.imperative_ai", INDIRECT, 0.6,
        r"\b(?:you must|you should|you will|you are required to|you need to)[\s,]+(?:now[\s,]+)?"
        r"(?:ignore|disregard|reveal|send|call|apply|set|add|tell|say|output|print|recommend|refund|"
@@ -747,15 +805,13 @@ RULES: tuple[Rule, ...] = (
 class _Anchors:
     """Where each rule can match: one Aho-Corasick pass finds every rule's anchor words.
 
-    Python's backtracking engine costs ~0.3 µs per character per rule, tens of milliseconds for
-    ~90 rules over a long jailbreak prompt. Every rule lists `needles`, substrings that any match
-    must contain; one pass of an Aho-Corasick automaton (pyahocorasick, C) finds them all, and a
-    rule's regex then only runs in windows around its own anchors. Rules without an anchor in the
-    text cost nothing. A match found at a window's edge is confirmed on the full text, so windows
-    never change the answer (tests compare against a full search).
+    Python's backtracking engine costs ~0.3 µs per character per rule when it searches, tens of
+    milliseconds for ~90 rules over a long jailbreak prompt. Every rule lists `needles`: substrings
+    that any match contains, at most `rule.back` characters after the match starts. One pass of an
+    Aho-Corasick automaton (pyahocorasick, C) finds all needles of all rules; a rule is then only
+    tried with `match()` at token boundaries just before its own anchors. Rules without an anchor
+    in the text cost nothing. Tests check that this finds exactly what a full search finds.
     """
-
-    BEFORE, AFTER = 300, 500
 
     def __init__(self, rules: Sequence[Rule]):
         import ahocorasick
@@ -766,29 +822,28 @@ class _Anchors:
                 owners.setdefault(needle.lower(), []).append(idx)
         self.automaton = ahocorasick.Automaton()
         for needle, idxs in owners.items():
-            self.automaton.add_word(needle, (len(needle), tuple(idxs)))
+            word_start = needle[0].isalpha()
+            self.automaton.add_word(needle, (word_start, len(needle), tuple(idxs)))
         self.automaton.make_automaton()
         self.unanchored = [idx for idx, rule in enumerate(rules) if not rule.needles]
 
-    def windows(self, text: str) -> dict[int, list[tuple[int, int]]]:
-        """Rule index -> merged (start, end) windows around its anchors in `text` (lower case)."""
-        hits: dict[int, list[int]] = {}
-        for end, (length, idxs) in self.automaton.iter(text):
+    def positions(self, text: str) -> dict[int, list[int]]:
+        """Rule index -> ascending start positions of its needles in `text` (lower case).
+
+        A needle that starts with a letter is skipped inside a longer word ("ai" in "said"): such
+        needles always start a word in the rules' patterns.
+        """
+        hits: dict[int, list[int]] = {idx: [-1] for idx in self.unanchored}  # -1: try everywhere
+        for end, (word_start, length, idxs) in self.automaton.iter(text):
             start = end - length + 1
+            if word_start and start and text[start - 1].isalpha():
+                continue
             for idx in idxs:
                 hits.setdefault(idx, []).append(start)
-        n = len(text)
-        out: dict[int, list[tuple[int, int]]] = {idx: [(0, n)] for idx in self.unanchored}
-        for idx, positions in hits.items():
-            merged: list[tuple[int, int]] = []
-            for pos in positions:  # ascending: the automaton reports in text order
-                a, b = max(0, pos - self.BEFORE), min(n, pos + self.AFTER)
-                if merged and a <= merged[-1][1]:
-                    merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-                else:
-                    merged.append((a, b))
-            out[idx] = merged
-        return out
+        return hits
+
+
+_BOUNDARY = re.compile(r"\b\w|[^\w\s]|\n")
 
 
 @lru_cache(maxsize=1)
@@ -796,18 +851,33 @@ def _anchors() -> _Anchors:
     return _Anchors(RULES)
 
 
-def _search(pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]) -> re.Match[str] | None:
-    n = len(text)
-    for a, b in spans:
-        m = pattern.search(text, a, b)
-        while m is not None:
-            if m.end() < b or b == n:
+def _find(rule: Rule, text: str, anchors: list[int]) -> re.Match[str] | None:
+    """A match of `rule` starting at a token boundary at most `rule.back` characters before an anchor."""
+    pattern = rule.pattern
+    if anchors and anchors[0] < 0:
+        return pattern.search(text)
+    if pattern.pattern.startswith("^"):  # anchored at the start of the text
+        return pattern.match(text) if anchors[0] <= rule.back else None
+    if rule.back == 0:  # the anchor is where a match starts
+        for pos in anchors:
+            m = pattern.match(text, pos)
+            if m is not None:
                 return m
-            # At the window's edge `$` or a lookahead may have read a cut text: confirm on all of it.
-            full = pattern.match(text, m.start())
-            if full is not None:
-                return full
-            m = pattern.search(text, m.start() + 1, b)
+        return None
+    tried = -1  # boundaries are tried in ascending order, each once
+    for pos in anchors:
+        lo = max(pos - rule.back, tried + 1)
+        if lo > pos:
+            continue
+        for b in _BOUNDARY.finditer(text, lo, pos + 1):
+            m = pattern.match(text, b.start())
+            if m is not None:
+                return m
+        if pos == 0 or not text[pos - 1].isalnum():
+            m = pattern.match(text, pos)  # the anchor itself, when it follows a space
+            if m is not None:
+                return m
+        tried = pos
     return None
 
 
@@ -815,25 +885,25 @@ def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False) -> l
     """The strongest hit of every rule over all views (the plain view wins ties: it is not hidden)."""
     best: dict[str, RuleHit] = {}
     anchors = _anchors()
+    found = {v.text: anchors.positions(v.text) for v in views}
+    lowered = raw.lower()
+    raw_found = anchors.positions(lowered) if len(lowered) == len(raw) else None
     raw_view = View("raw", raw)
-    windows = {v.text: anchors.windows(v.text) for v in views}
-    raw_windows = anchors.windows(raw.lower()) if len(raw.lower()) == len(raw) else None
     for idx, rule in enumerate(RULES):
         if rule.indirect and not indirect:
             continue
         targets = [raw_view] if rule.raw else views
         for view in targets:
-            text = view.text
             if rule.raw:
-                spans = raw_windows.get(idx) if raw_windows is not None else [(0, len(text))]
+                positions = raw_found.get(idx) if raw_found is not None else [-1]
             else:
-                spans = windows[text].get(idx)
-            if not spans:
+                positions = found[view.text].get(idx)
+            if not positions or (rule.gate is not None and rule.gate.search(view.text) is None):
                 continue
-            m = _search(rule.pattern, text, spans)
+            m = _find(rule, view.text, positions)
             if m is None:
                 continue
-            hit = RuleHit(rule, view.name, _snippet(text, m), view.hidden)
+            hit = RuleHit(rule, view.name, _snippet(view.text, m), view.hidden)
             prev = best.get(rule.id)
             if prev is None or hit.weight > prev.weight:
                 best[rule.id] = hit

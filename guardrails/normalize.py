@@ -67,10 +67,17 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_OTHER_LETTER = re.compile(r"[^\W\d_A-Za-z]")
+
+
 def fold_accents(text: str) -> str:
     """Drop combining marks: é -> e, ü -> u, ß stays (NFKC already mapped ligatures)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 _WORD = re.compile(r"\w+")
@@ -84,10 +91,13 @@ def fold_confusables(text: str) -> str:
     """
     if text.isascii():
         return text
-    table = _confusables()
-    letters = [c for c in text if c.isalpha()]
-    ascii_share = sum(c.isascii() for c in letters) / max(1, len(letters))
-    if ascii_share >= 0.6:
+    full = _confusables()
+    table = {ord(c): full[ord(c)] for c in set(_NON_ASCII.findall(text)) if ord(c) in full}
+    if not table:
+        return text
+    latin = len(_ASCII_LETTER.findall(text))
+    other = len(_OTHER_LETTER.findall(text))
+    if latin >= 0.6 * max(1, latin + other):
         return text.translate(table)
     for word in _WORD.findall(text):
         if not word.isascii() and any(c.isascii() and c.isalpha() for c in word) and word.translate(table) != word:
@@ -150,10 +160,13 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "@": "a", "$": "s", "€": "e"})
 _LEET_TOKEN = re.compile(r"[\w@$€]*[a-z][\w@$€]*")
 _LEET_CHARS = set("01345789@$€")
+_LEET_HINT = re.compile(r"[a-z][013457@$€]|[013457@$€][a-z]")
 
 
 def deleet(text: str) -> str | None:
     """Undo leetspeak in tokens that mix letters with digit/symbol stand-ins ("1gn0r3" -> "ignore")."""
+    if not _LEET_HINT.search(text):
+        return None
     changed = 0
 
     def fix(m: re.Match[str]) -> str:
@@ -255,17 +268,19 @@ def decode_payloads(text: str) -> list[tuple[str, str]]:
 
 
 def _common_ratio(text: str) -> float:
-    words = re.findall(r"[a-z]+", text.lower())
+    words = re.findall(r"[a-z]+", text[:1200].lower())
     return sum(w in _COMMON for w in words) / len(words) if words else 0.0
 
 
 def unrot13(text: str) -> str | None:
     """The rot13 reading, kept only when it reads more like language than the original."""
-    letters = sum(c.isascii() and c.isalpha() for c in text)
-    if letters < 12:
+    if len(_ASCII_LETTER.findall(text[:200])) < 12:
+        return None
+    before = _common_ratio(text)
+    if before >= 0.25:  # already reads as English
         return None
     rot = codecs.encode(text, "rot13")
-    before, after = _common_ratio(text), _common_ratio(rot)
+    after = _common_ratio(rot)
     return rot if after >= 0.2 and after > 2 * before + 0.05 else None
 
 
@@ -301,11 +316,16 @@ def views(text: str, *, max_chars: int = 20000) -> list[View]:
 def obfuscation_signals(text: str) -> list[str]:
     """Which hiding tricks the raw text uses (for reasons; not a verdict by itself)."""
     signals = []
+    if text.isascii():
+        return signals
     if _INVISIBLE.search(text):
         signals.append("invisible characters")
-    nfkc = unicodedata.normalize("NFKC", text)
-    if nfkc != text and any(0xFF00 <= ord(c) <= 0xFFEF or 0x1D400 <= ord(c) <= 0x1D7FF for c in text):
+    if _STYLED.search(text):
         signals.append("fullwidth or styled letters")
-    if not nfkc.isascii() and fold_confusables(strip_invisible(nfkc)) != strip_invisible(nfkc):
+    plain = strip_invisible(unicodedata.normalize("NFKC", text))
+    if fold_confusables(plain) != plain:
         signals.append("look-alike letters")
     return signals
+
+
+_STYLED = re.compile("[\uff01-\uff5e\U0001d400-\U0001d7ff]")

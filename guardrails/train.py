@@ -31,7 +31,8 @@ DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 SHOPPING_FILE = PROJECT_ROOT / "benchmarks" / "data" / "benign_shopping.jsonl"
 SEED = 20251126
 FOLDS = 5
-L2_GRID = (0.3, 1.0, 3.0, 10.0, 30.0)
+L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
+SHOPPING_WEIGHT = 2.0  # written shopping rows count double: the shop's own traffic must not be flagged
 WARN_SCORE, BLOCK_SCORE = 0.5, 0.8
 BENIGN_FP_WARN, BENIGN_FP_BLOCK = 0.05, 0.01
 
@@ -71,6 +72,10 @@ def load_rows(data_dir: Path) -> Rows:
         np.asarray(labels + [0] * len(shop), dtype=np.float64),
         ["deepset"] * len(texts) + ["shopping"] * len(shop),
     )
+
+
+def row_weights(rows: Rows) -> np.ndarray:
+    return np.asarray([SHOPPING_WEIGHT if s == "shopping" else 1.0 for s in rows.sources])
 
 
 def token_table(cache_dir: Path | None = None) -> np.ndarray:
@@ -142,10 +147,12 @@ class Fitted:
     bias: float
 
 
-def fit(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float) -> Fitted:
+def fit(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float,
+        row_weight: np.ndarray | None = None) -> Fitted:
     x = mean_vectors(ids, table)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
-    w, b = fit_logreg((x - mu) / sd, y, l2, class_weights(y))
+    weight = class_weights(y) * (row_weight if row_weight is not None else 1.0)
+    w, b = fit_logreg((x - mu) / sd, y, l2, weight)
     w_eff = w / sd
     return Fitted((table @ w_eff).astype(np.float32), float(b - mu @ w_eff))
 
@@ -160,11 +167,12 @@ def predict(model: Fitted, ids: list[np.ndarray]) -> np.ndarray:
 
 
 def cross_validate(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float,
-                   fold: np.ndarray) -> np.ndarray:
+                   fold: np.ndarray, row_weight: np.ndarray | None = None) -> np.ndarray:
     oof = np.empty(len(y))
     for f in range(fold.max() + 1):
         test = fold == f
-        model = fit([ids[i] for i in np.flatnonzero(~test)], y[~test], table, l2)
+        rw = row_weight[~test] if row_weight is not None else None
+        model = fit([ids[i] for i in np.flatnonzero(~test)], y[~test], table, l2, rw)
         oof[test] = predict(model, [ids[i] for i in np.flatnonzero(test)])
     return oof
 
@@ -195,15 +203,16 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
     log(f"token vectors: {table.shape} ({time.time() - t0:.0f}s)")
     ids = features(rows.texts, table)
     fold = folds_for(rows.labels, FOLDS, seed)
+    row_weight = row_weights(rows)
     results = {}
     for l2 in L2_GRID:
-        oof = cross_validate(ids, rows.labels, table, l2, fold)
+        oof = cross_validate(ids, rows.labels, table, l2, fold, row_weight)
         results[l2] = (log_loss(oof, rows.labels), oof)
         log(f"  l2={l2:<5} cv log-loss {results[l2][0]:.4f}")
     best_l2 = min(results, key=lambda k: results[k][0])
     oof = results[best_l2][1]
     anchor_p, anchor_s = anchors(oof, rows.labels)
-    model = fit(ids, rows.labels, table, best_l2)
+    model = fit(ids, rows.labels, table, best_l2, row_weight)
     deep = np.asarray([s == "deepset" for s in rows.sources])
     y = rows.labels
     cv = {
@@ -222,6 +231,7 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
             "shopping_file": "benchmarks/data/benign_shopping.jsonl (split=train)",
         },
         "seed": seed,
+        "shopping_weight": SHOPPING_WEIGHT,
         "window": [int(x) for x in (window_means.__defaults__ or ())],
         "cv": cv,
         "anchors_p": anchor_p.tolist(),

@@ -149,7 +149,7 @@ class TelemetryPlugin(BasePlugin):
             # llm span here would count every token twice.
             span = tracing.start_span(LLM_SPAN, resource=model, session_id=_session_id(callback_context), **tags)
         else:
-            span = llmobs.start("llm", LLM_SPAN, display_name=f"{agent}.llm", resource=model, model_name=model,
+            span = llmobs.start("llm", LLM_SPAN, resource=model, model_name=model,
                                 model_provider=provider, session_id=_session_id(callback_context), **tags)
             if llmobs.enabled():
                 llmobs.annotate(span, input_data=input_messages(llm_request))

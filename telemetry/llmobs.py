@@ -39,7 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_ML_APP = "godseye"
 MAX_TEXT = 4000  # characters of any one message/document kept in a span (payload size, cost)
-MAX_MESSAGES = 24
+MAX_MESSAGES = 12  # latest messages of a model request kept in its llm span
+LLMOBS_SPAN_TYPE = "llm"  # ddtrace's span_type of every LLMObs SDK span (ddtrace.ext.SpanTypes.LLM)
 _SESSION_MEMORY = 2048  # sessions whose latest turn span is remembered for late evaluations
 
 # label, metric type for each guardrail score kind
@@ -142,7 +143,7 @@ def start(kind: str, name: str, *, session_id: str | None = None, display_name: 
 def annotate(span: Any, **fields: Any) -> None:
     """LLMObs.annotate on one of our spans (input_data, output_data, metadata, metrics, tags);
     silently nothing when LLM Observability is off or the span is not an LLM Observability span."""
-    if not _enabled or span is None or span is tracing.NOOP_SPAN:
+    if not _enabled or getattr(span, "span_type", None) != LLMOBS_SPAN_TYPE:
         return
     try:
         _llmobs().annotate(span, **fields)

@@ -76,7 +76,7 @@ class TelemetryMiddleware(Middleware):
             from telemetry.setup import init_telemetry
 
             try:
-                init_telemetry(service=self.service)
+                init_telemetry(service=self.service, agents=False)
             except Exception:  # telemetry must never stop a server from answering
                 log.debug("telemetry start failed in MCP server %s", self.server, exc_info=True)
 

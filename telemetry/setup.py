@@ -14,13 +14,16 @@ from telemetry import llmobs, tracing
 from telemetry.metrics import metrics
 
 
-def init_telemetry(service: str) -> bool:
+def init_telemetry(service: str, *, agents: bool = True) -> bool:
     """Set unified service tags for this process (DD_SERVICE keeps any value the operator set), then
-    start APM tracing and LLM Observability when enabled. Returns whether tracing is on."""
+    start APM tracing and LLM Observability when enabled. Returns whether tracing is on.
+
+    `agents=False` is for processes that run no ADK agent (MCP servers): no ADK/Gemini patching.
+    """
     os.environ.setdefault("DD_SERVICE", service)
     os.environ.setdefault("DD_ENV", "dev")
     os.environ.setdefault("DD_VERSION", "0.1.0")
-    if not tracing.init_tracing(service):
+    if not tracing.init_tracing(service, agents=agents):
         return False
     llmobs.enable(service=os.environ.get("DD_SERVICE", service))
     return True

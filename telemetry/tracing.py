@@ -65,9 +65,8 @@ def integration_active(name: str) -> bool:
 
 
 def agent_address(env: Mapping[str, str] | None = None) -> tuple[str, str | int | None]:
-    """Where ddtrace will send traces, as ("tcp", host, port) collapsed to (host, port) or
-    ("unix", path). Mirrors ddtrace's precedence: DD_TRACE_AGENT_URL, then DD_AGENT_HOST +
-    DD_TRACE_AGENT_PORT, then localhost:8126."""
+    """Where ddtrace will send traces: (host, port), or ("unix", socket path). Same precedence as
+    ddtrace: DD_TRACE_AGENT_URL, then DD_AGENT_HOST + DD_TRACE_AGENT_PORT, then localhost:8126."""
     env = os.environ if env is None else env
     url = env.get("DD_TRACE_AGENT_URL", "").strip()
     if url:
@@ -96,10 +95,12 @@ def agent_reachable(env: Mapping[str, str] | None = None, timeout: float = _PROB
 # --- start-up --------------------------------------------------------------------------------------
 
 
-def init_tracing(service: str) -> bool:
+def init_tracing(service: str, *, agents: bool = True) -> bool:
     """Turn ddtrace on for this process; returns whether tracing is on. Idempotent and never raises.
 
     Off when DD_TRACE_ENABLED is false or no trace agent answers (then nothing is imported).
+    `agents=False` (MCP servers) skips the ADK and google-genai instrumentation, which would import
+    google-adk into a process that never runs an agent.
     """
     global _tracer
     if _tracer is not None:
@@ -114,7 +115,7 @@ def init_tracing(service: str) -> bool:
             log.debug("no trace agent at %s:%s; tracing stays off", host, port)
             return False
         try:
-            _tracer = _start_ddtrace(service)
+            _tracer = _start_ddtrace(service, agents)
         except Exception:  # tracing must never take the product down
             log.warning("could not start ddtrace; tracing stays off", exc_info=log.isEnabledFor(logging.DEBUG))
             _tracer = None
@@ -122,7 +123,7 @@ def init_tracing(service: str) -> bool:
     return True
 
 
-def _start_ddtrace(service: str) -> Any:
+def _start_ddtrace(service: str, agents: bool) -> Any:
     os.environ.setdefault("DD_SERVICE", service)
     import ddtrace
     from ddtrace import config, tracer
@@ -131,12 +132,13 @@ def _start_ddtrace(service: str) -> Any:
     config.service = config.service or os.environ.get("DD_SERVICE") or service
     config.env = config.env or os.environ.get("DD_ENV")
     config.version = config.version or os.environ.get("DD_VERSION")
-    _patch_integrations(ddtrace)
-    _install_mcp_meta_propagator()
-    from telemetry.adk_instrumentation import instrument_adk_agents, instrument_adk_mcp_client
+    if agents:
+        _patch_integrations(ddtrace)
+        _install_mcp_meta_propagator()
+        from telemetry.adk_instrumentation import instrument_adk_agents, instrument_adk_mcp_client
 
-    instrument_adk_agents()
-    instrument_adk_mcp_client()
+        instrument_adk_agents()
+        instrument_adk_mcp_client()
     return tracer
 
 
@@ -362,6 +364,37 @@ def _install_mcp_meta_propagator() -> None:
     composite = CompositePropagator([ours, current])
     composite._godseye_datadog = True  # type: ignore[attr-defined]
     propagate.set_global_textmap(composite)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Switch all tracing off inside the block and back on after it: our spans, LLM Observability and
+    ddtrace's google_adk/google_genai integrations (unpatched, then patched again). For benchmarks
+    that compare instrumented and plain chat turns in the same run; not for production paths."""
+    global _tracer
+    if _tracer is None:
+        yield
+        return
+    from telemetry import llmobs
+
+    saved, saved_llmobs = _tracer, llmobs._enabled
+    modules = _integration_modules()
+    for module in modules:
+        module.unpatch()
+    _tracer, llmobs._enabled = None, False
+    try:
+        yield
+    finally:
+        _tracer, llmobs._enabled = saved, saved_llmobs
+        for module in modules:
+            module.patch()
+
+
+def _integration_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(f"ddtrace.contrib.internal.{name}.patch")
+            for name, active in _integrations.items() if active]
 
 
 # --- shutdown --------------------------------------------------------------------------------------

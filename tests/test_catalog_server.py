@@ -20,11 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    uri = tmp_path_factory.mktemp("home") / "catalog.lance"
-    store = seed_catalog(uri, size=150, seed=7, images=False)
-    server.set_store(store)
-    yield store
-    server.set_store(None)
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:  # everything the server writes (search log...) stays in tmp
+        mp.setenv("GODSEYE_HOME", str(home))
+        get_settings.cache_clear()
+        store = seed_catalog(home / "catalog.lance", size=150, seed=7, images=False)
+        server.set_store(store)
+        yield store
+        server.set_store(None)
+    get_settings.cache_clear()
 
 
 async def test_tools_are_listed_with_schemas_for_a_model(seeded):
@@ -129,3 +133,10 @@ def test_cli_seed_search_and_import_errors(tmp_path, monkeypatch):
         assert failed.exit_code == 1 and "row 2, field 'price'" in failed.output
     finally:
         get_settings.cache_clear()
+
+
+async def test_shoe_size_may_be_a_number(seeded):
+    async with Client(server.mcp) as client:
+        result = await client.call_tool("search_products", {"query": "boots", "category": "shoes", "size": 41})
+    products = result.structured_content["products"]
+    assert products and all("41" in p["sizes"] and p["category"] == "shoes" for p in products)

@@ -68,6 +68,8 @@ def test_seeding_draws_every_image_next_to_the_catalog(tmp_path):
     assert len(images) == 30
     product = seeded.require("P000001")
     assert Path(product.image) == tmp_path / "home" / "catalog_images" / "P000001.png"
+    seed_catalog(tmp_path / "home" / "catalog.lance", size=12, seed=1)  # re-seeding smaller drops stale cut-outs
+    assert len(list((tmp_path / "home" / "catalog_images").glob("*.png"))) == 12
 
 
 FILTERS = st.fixed_dictionaries({}, optional={
@@ -249,3 +251,17 @@ def test_missing_catalog_and_model_mismatch(tmp_path, scratch, monkeypatch):
     monkeypatch.setattr(godseye.embedding, "MODEL_ID", "some-other-model")
     with pytest.raises(EmbeddingModelMismatch, match="re-seed"):
         CatalogStore(scratch.uri).search("dress")
+
+
+def test_other_processes_writes_reach_a_cached_snapshot(scratch):
+    """Stock changes refresh only stock; new products (a new generation) reload the vectors."""
+    reader = CatalogStore(scratch.uri)
+    before = reader.snapshot()
+    product = next(p for p in reader.search("", limit=50) if p.stock >= 2)
+    scratch.decrement_stock(product.id, 1)
+    after = reader.snapshot()
+    assert after is before and after.stock[after.position[product.id]] == product.stock - 1
+    new = product.model_copy(update={"id": "NEW-1", "name": "Emerald Velvet Opera Cape", "stock": 4})
+    scratch.upsert([new])
+    assert reader.snapshot() is not before and reader.count() == 49
+    assert reader.search("emerald velvet opera cape", mode="vector", limit=1)[0].id == "NEW-1"

@@ -1,5 +1,10 @@
 """`godseye sre` commands. Thin: parse arguments, call the library, print JSON.
 
+`godseye sre` (or `godseye sre chat`) is a terminal chat with the AI SRE agent (`agents/sre`);
+with `--json` it reads JSON lines `{"session", "user", "text"}` and writes one JSON line per turn,
+the same fields as `godseye chat --json` plus `tool_results` (the tool payloads the answer was
+built from, so every number in it can be traced).
+
 `godseye sre forecast` reads `[[unix_seconds, value], ...]` on stdin and prints the forecaster's
 answer (see `forecasting.forecaster`). Bad input is a one-line `error: ...` on stderr and exit
 code 2, never a traceback.
@@ -7,14 +12,123 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import typer
 
-app = typer.Typer(help="AI SRE: forecasts and operator tools.", no_args_is_help=True)
+app = typer.Typer(help="AI SRE: chat with the operator agent (default), forecasts and operator tools.")
+SRE_APP = "sre"
+DEFAULT_OPERATOR = "operator"
+
+
+def _turn_json(result: Any) -> dict[str, Any]:
+    """`godseye chat --json`'s fields, plus the tool payloads the answer was built from."""
+    return {**result.to_json(), "tool_results": result.tool_results}
+
+
+async def _json_loop(session: str, user: str) -> int:
+    from godseye.cli.chat import _parse_line
+    from godseye.runtime import ShopRuntime
+    from telemetry.setup import flush_telemetry, init_telemetry
+
+    init_telemetry(service="godseye-sre")
+    runtime = ShopRuntime(app_name=SRE_APP)
+    failures = 0
+    try:
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            if not line.strip():
+                continue
+            request, error = _parse_line(line, session, user)
+            if error:
+                failures += 1
+                print(json.dumps({"error": error}), flush=True)
+                continue
+            result = await runtime.turn(session_id=request["session"], user_id=request["user"], text=request["text"])
+            print(json.dumps(_turn_json(result), default=str), flush=True)
+    finally:
+        await runtime.close()
+        flush_telemetry()
+    return 0 if failures == 0 else 1
+
+
+async def _interactive(session: str, user: str) -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from godseye.runtime import ShopRuntime
+    from telemetry.setup import flush_telemetry, init_telemetry
+
+    console = Console(stderr=True)
+    init_telemetry(service="godseye-sre")
+    console.print("[bold]Godseye AI SRE[/bold] — ask what is firing, who is attacking, what will break; "
+                  "Ctrl-D to quit.", style="cyan")
+    console.print(f"session {session} · operator {user}", style="dim")
+    runtime = ShopRuntime(app_name=SRE_APP)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            try:
+                text = await loop.run_in_executor(None, lambda: input("operator> "))
+            except (EOFError, KeyboardInterrupt):
+                break
+            if not text.strip():
+                continue
+            with console.status("checking the telemetry…"):
+                result = await runtime.turn(session_id=session, user_id=user, text=text)
+            tools = ", ".join(c["name"] for c in result.tool_calls)
+            console.print(f"[bold green]{result.agent or 'ai_sre'}[/bold green] ({result.latency_ms:.0f} ms"
+                          + (f"; {tools}" if tools else "") + ")")
+            console.print(Markdown(result.reply))
+            if result.error:
+                console.print(f"[red]{result.error}[/red]")
+    finally:
+        await runtime.close()
+        flush_telemetry()
+
+
+def _chat(json_mode: bool, session: str | None, user: str) -> None:
+    from godseye.netguard import install_if_requested
+
+    install_if_requested()
+    session = session or f"sre-{uuid.uuid4().hex[:8]}"
+    if json_mode:
+        raise typer.Exit(asyncio.run(_json_loop(session, user)))
+    asyncio.run(_interactive(session, user))
+
+
+_JSON_HELP = "Read JSON lines {session,user,text}; write JSON lines (like `godseye chat --json`)."
+
+
+@app.callback(invoke_without_command=True)
+def sre_main(
+    ctx: typer.Context,
+    json_mode: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    session: str = typer.Option(None, help="Session id (default: a new one)."),
+    user: str = typer.Option(DEFAULT_OPERATOR, help="Operator id."),
+) -> None:
+    """Chat with the AI SRE (no subcommand), or run one of the commands below."""
+    if ctx.invoked_subcommand is None:
+        _chat(json_mode, session, user)
+
+
+@app.command("chat")
+def chat_cmd(
+    json_mode: bool = typer.Option(False, "--json", help=_JSON_HELP),
+    session: str = typer.Option(None, help="Session id (default: a new one)."),
+    user: str = typer.Option(DEFAULT_OPERATOR, help="Operator id."),
+) -> None:
+    """Chat with the AI SRE in the terminal, or script questions with --json."""
+    _chat(json_mode, session, user)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -104,6 +104,8 @@ def _find_tool(tools: dict[str, ToolSpec], *keywords: str) -> str | None:
 
 def _choose_tool(view: RequestView, tools: dict[str, ToolSpec]) -> Decision:
     text = view.user_text
+    if slots.is_greeting(text):  # an agent without sub-agents greets back rather than run a tool
+        return Decision(text=replies.greeting(view))
     # Dialogue acts that answer the assistant's own question come first.
     quote = view.last_call("quote_checkout")
     confirm_tool = _find_tool(tools, "confirm", "checkout")

@@ -74,7 +74,16 @@ def latest_upload_id(view: RequestView) -> str | None:
     return None
 
 
+# An agent's prompt may state its own greeting and scope on lines "Greeting: ..." and "Scope: ..."
+# (the AI SRE does); the shop's wording is the default.
+_GREETING_LINE = re.compile(r"^Greeting:[ \t]*(.+)$", re.MULTILINE)
+_SCOPE_LINE = re.compile(r"^Scope:[ \t]*(.+)$", re.MULTILINE)
+
+
 def greeting(view: RequestView) -> str:
+    own = _GREETING_LINE.search(view.instruction or "")
+    if own:
+        return own.group(1).strip()
     return "Hello! I can search the catalog, style outfits, and manage your cart. What are you looking for?"
 
 
@@ -84,6 +93,9 @@ def out_of_scope(view: RequestView) -> str:
     )
     if slots.is_greeting(view.user_text):
         return greeting(view)
+    own = _SCOPE_LINE.search(view.instruction or "")
+    if own:
+        return f"Sorry, I can't help with that: {own.group(1).strip()}"
     suffix = f" Here is what I can help with — {abilities}." if abilities else ""
     return (
         "Sorry, I can't help with that: I am the shop's assistant and can only help with shopping "
@@ -117,6 +129,8 @@ def _render_one(view: RequestView, call: ToolCall) -> str:
         return f"Sorry, that didn't work: {error_message(call.result)}"
     payload = tool_payload(call.result)
     name = call.name
+    if isinstance(payload, dict) and isinstance(payload.get("summary"), str):
+        return _summary(payload)
     if isinstance(payload, dict) and ("confirmation_code" in payload) and "order_id" not in payload:
         return _quote(payload)
     if isinstance(payload, dict) and ("order_id" in payload):
@@ -244,6 +258,12 @@ def _outfit(payload: dict[str, Any]) -> str:
     total = payload.get("total")
     tail = f"\nTotal for the look: {money(total)}." if total is not None else ""
     return f"{head}:\n" + "\n".join(rows) + tail + "\nWant me to add any of these to your cart?"
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    """Results that state their own findings (the AI SRE's tools): the summary, then its detail lines."""
+    lines = [str(d) for d in payload.get("details") or [] if d][:8]
+    return payload["summary"] + ("\n" + "\n".join(f"- {d}" for d in lines) if lines else "")
 
 
 def _generic(tool: str, payload: Any) -> str:

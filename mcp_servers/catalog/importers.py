@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mcp_servers.catalog import vocab
 from mcp_servers.catalog.images import render_cutout
 from mcp_servers.catalog.models import CatalogError, Product
-from mcp_servers.catalog.seed import IMAGES_DIRNAME
+from mcp_servers.catalog.seed import IMAGES_DIRNAME, prune_cutouts
 
 ImportFormat = Literal["csv", "jsonl", "online-boutique"]
 MAX_ISSUES_SHOWN = 20
@@ -375,6 +375,7 @@ def import_file(path: str | Path, fmt: ImportFormat | None = None, *, uri: str |
     drawn = _draw_missing_cutouts(products, store.media_root)
     if mode == "replace":
         store.create(products, progress=progress, metadata={"source": path.name})
+        prune_cutouts(store.media_root / IMAGES_DIRNAME, {p.id for p in products})
     else:
         store.upsert(products, progress=progress)
     return ImportReport(source=str(path), format=fmt, mode=mode, imported=len(products), cutouts_drawn=drawn,

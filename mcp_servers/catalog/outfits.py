@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mcp_servers.catalog.models import Product
+from mcp_servers.catalog.models import CatalogError, Product
 from mcp_servers.catalog.vocab import SUBCATEGORY_BY_NAME
 
 
@@ -121,14 +121,18 @@ def build_outfit(
         candidates: list[Product] = []
         for sub in subcategories:
             sizing = SUBCATEGORY_BY_NAME[sub].sizing if sub in SUBCATEGORY_BY_NAME else "one"
-            found = store.search(
-                f"{occasion} {sub}",
-                subcategory=sub,
-                size=size if sizing == "apparel" else None,
-                colour=colour if role in {"outfit", "top", "knit", "swim", "shirt"} else None,
-                in_stock=True,
-                limit=per_role,
-            )
+            try:
+                found = store.search(
+                    f"{occasion} {sub}",
+                    subcategory=sub,
+                    size=size if sizing == "apparel" else None,
+                    colour=colour if role in {"outfit", "top", "knit", "swim", "shirt"} else None,
+                    in_stock=True,
+                    limit=per_role,
+                )
+            except CatalogError:
+                # A shop's own catalog may not carry this kind, size or colour: the role stays open.
+                continue
             candidates += [p for p in found if _fits(p, gender)]
         if season:
             candidates.sort(key=lambda p: season not in p.seasons)  # stable: keeps search order otherwise

@@ -143,9 +143,16 @@ class SearchLog:
     def hits(self, since: float) -> list[SearchHit]:
         """Every product returned by a search since `since` (epoch seconds), oldest first."""
         rows = self._conn().execute(
-            "SELECT product_id, rank, at FROM search_hits WHERE at >= ? ORDER BY at", (since,)
+            "SELECT product_id, rank, at FROM search_hits WHERE at >= ? ORDER BY at, search_id, rank", (since,)
         ).fetchall()
         return [SearchHit(pid, rank, at) for pid, rank, at in rows]
+
+    def searches(self, since: float) -> list[SearchRecord]:
+        """Searches since `since`, oldest first."""
+        rows = self._conn().execute(
+            "SELECT at, query, term, filters, result_count FROM searches WHERE at >= ? ORDER BY at, id", (since,)
+        ).fetchall()
+        return [SearchRecord(at, query, term, json.loads(filters or "{}"), n) for at, query, term, filters, n in rows]
 
     def hit_buckets(self, since: float, until: float = math.inf) -> list[tuple[str, int, int, float]]:
         """(product_id, hour, appearances, sum of 1/(rank+1)) of search results in [since, until].

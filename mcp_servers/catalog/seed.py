@@ -267,6 +267,17 @@ def _seed_into(store, size, seed, progress, images) -> None:  # type: ignore[no-
         if drawn is not None:
             drawn.result()
     store.create(products, vectors=vectors, metadata={"seed": str(seed), "seed_size": str(size)})
+    prune_cutouts(store.media_root / IMAGES_DIRNAME, {p["id"] for p in products})
+
+
+def prune_cutouts(images_dir: Path, keep: set[str]) -> int:
+    """Delete cut-outs of products no longer in the catalog (after a replacing seed or import)."""
+    removed = 0
+    for png in images_dir.glob("*.png") if images_dir.is_dir() else ():
+        if png.stem not in keep:
+            png.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _draw_all(items: list[SeedItem], images_dir: Path,

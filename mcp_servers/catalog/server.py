@@ -145,7 +145,7 @@ def search_products(
     category: Annotated[str | None, Field(description="A category (clothing, shoes, accessories) or kind "
                                           "(dresses, jeans, sneakers, bags...).")] = None,
     colour: Annotated[str | None, Field(description="A colour such as red, navy, black, white, beige.")] = None,
-    size: Annotated[str | None, Field(description="A size: XS, S, M, L, XL, XXL, an EU shoe size like 38, "
+    size: Annotated[str | int | None, Field(description="A size: XS, S, M, L, XL, XXL, an EU shoe size like 38, "
                                       "or 'One Size'.")] = None,
     in_stock: Annotated[bool, Field(description="Only products that can be bought now.")] = True,
     limit: Limit = 5,

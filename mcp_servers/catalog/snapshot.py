@@ -128,6 +128,14 @@ class Snapshot:
         self.colours = _Membership(rows["colours"], self.n)
         self.sizes = _Membership(rows["sizes"], self.n)
         self.currencies = set(rows["currency"].to_pylist())
+        self.rows = rows.combine_chunks()  # every product column (no vectors): search results come from here
+
+    def take(self, ids: list[str]) -> pa.Table:
+        """The rows of these ids, in order, with the current stock (unknown ids are skipped)."""
+        positions = [self.position[i] for i in ids if i in self.position]
+        rows = self.rows.take(pa.array(positions, type=pa.int64()))
+        stock_index = rows.schema.get_field_index("stock")
+        return rows.set_column(stock_index, "stock", pa.array(self.stock[positions], type=pa.int64()))
 
     def refresh_stock(self, rows: pa.Table, version: int) -> None:
         """Apply the current stock (rows with id and stock, in any order) without reloading vectors."""

@@ -376,7 +376,7 @@ class CatalogStore:
         if pos is None:
             raise UnknownProduct(product_id)
         mask = snap.mask(Filters(in_stock=in_stock, exclude_id=product_id))
-        return self.get_many(snap.nearest(snap.vectors[pos], mask, limit))
+        return self._found(snap, snap.nearest(snap.vectors[pos], mask, limit))
 
     def search(self, query: str = "", *, min_price: float | None = None, max_price: float | None = None,
                category: str | None = None, subcategory: str | None = None, colour: str | None = None,
@@ -403,20 +403,24 @@ class CatalogStore:
         snap = self.snapshot()
         mask = snap.mask(filters)
         if not query:
-            return self.get_many(snap.best_rated(mask, limit))
+            return self._found(snap, snap.best_rated(mask, limit))
         if mode == "fts":
-            return self.get_many(self._fts_ids(query, filters, limit))
+            return self._found(snap, self._fts_ids(query, filters, limit))
         from godseye.embedding import get_embedder
 
         if mode == "vector":
-            return self.get_many(snap.nearest(get_embedder().embed_one(query), mask, limit))
+            return self._found(snap, snap.nearest(get_embedder().embed_one(query), mask, limit))
         # Full-text search (LanceDB, Rust) and embedding + scoring (onnxruntime, BLAS) both release the
         # GIL: run them side by side, so hybrid costs about the slower of the two rather than their sum.
         depth = self._depth(limit)
         fts = _POOL.submit(self._fts_ids, query, filters, depth)
         vector_ids = snap.nearest(get_embedder().embed_one(query), mask, depth)
         fused = _rrf([vector_ids, fts.result()])
-        return self.get_many(fused[:limit])
+        return self._found(snap, fused[:limit])
+
+    def _found(self, snap: Snapshot, ids: list[str]) -> list[Product]:
+        """Search results from the snapshot's rows (no second query), with current stock."""
+        return self._to_products(snap.take(ids))
 
     @staticmethod
     def _depth(limit: int) -> int:
@@ -447,7 +451,7 @@ class CatalogStore:
             if snap is not None and snap.generation == generation and generation:
                 snap.refresh_stock(dataset.to_table(columns=["id", "stock"]), version)
                 return snap
-            rows = dataset.to_table(columns=[*SNAPSHOT_COLUMNS, VECTOR])
+            rows = dataset.to_table(columns=[*dict.fromkeys([*SNAPSHOT_COLUMNS, *PRODUCT_COLUMNS]), VECTOR])
             vectors = rows[VECTOR].combine_chunks().flatten().to_numpy().reshape(-1, 384)
             self._snapshot = Snapshot(rows.drop_columns([VECTOR]), vectors, version=version,
                                       generation=generation)

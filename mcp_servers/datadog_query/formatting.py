@@ -12,7 +12,7 @@ import math
 import re
 import time
 
-from forecasting import parse_duration
+import numpy as np
 
 NICE_INTERVALS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 _WORD_UNITS = [(r"weeks?|wks?", "w"), (r"days?", "d"), (r"hours?|hrs?", "h"), (r"minutes?|mins?", "m"),
@@ -26,6 +26,8 @@ def num(value: float | int | None) -> float | int | None:
     v = float(value)
     if not math.isfinite(v):
         return None
+    if abs(v) < 1e-9:  # float noise around zero (a probability of 1e-15 is 0 to an operator)
+        return 0
     if abs(v) >= 100:
         return int(round(v))
     r = float(f"{v:.3g}")
@@ -36,7 +38,7 @@ def show(value: float | int | None, unit: str = "") -> str:
     """The text of a value already rounded by `num` (no exponent notation)."""
     if value is None:
         return "n/a"
-    text = str(value) if isinstance(value, int) else f"{value:.10f}".rstrip("0").rstrip(".")
+    text = str(value) if isinstance(value, int) else np.format_float_positional(value, trim="-")
     if unit == "USD":
         return f"${text}"
     if unit == "%":
@@ -72,6 +74,8 @@ def span(seconds: float | None) -> str | None:
 
 def parse_window(text: str | float | int | None, default: str) -> float:
     """'15m', '2h', 'last_1h', 'past 30 minutes', '1 hour', 90 (seconds) -> seconds."""
+    from forecasting import parse_duration  # lazy: the forecasting package pulls in numpy models
+
     if text is None or (isinstance(text, str) and not text.strip()):
         text = default
     if isinstance(text, int | float) and not isinstance(text, bool):

@@ -411,7 +411,7 @@ class SreOperations:
         result: dict[str, Any] = {
             "backend": self.backend.name, "window": window_txt, "status": status, "problems": problems,
             "tool_calls": num(total_calls), "tool_errors": num(total_errors), "error_rate_pct": error_rate,
-            "servers": servers, "latency_p95_ms": p95,
+            "servers": servers, "latency_percentile": "p95", "latency_p95_ms": p95,
             "latency_p95_ms_by_agent": {k[0] or "unknown": num(v) for k, v in latency_by_agent.items()},
             "tokens": token_total, "tokens_by_direction": {k[0] or "unknown": num(v) for k, v in tokens.items()},
             "cost_usd": cost_total, "blocked_requests": blocked_total,
@@ -488,7 +488,9 @@ class SreOperations:
             "method": fc.method, "last_value": num(points[-1][1]), "forecast_end": num(fc.mean[-1]),
             "interval_level": max(fc.intervals), "forecast_end_low": num(lower[-1]), "forecast_end_high": num(upper[-1]),
             "crossing_time": fc.crossing_time, "crossing_at_utc": clock(fc.crossing_time),
-            "crossing_in": span(fc.crossing_in_s), "probability": num(fc.probability),
+            "crossing_in": span(fc.crossing_time - now) if fc.crossing_time is not None else None,
+            "crossing_in_s": num(fc.crossing_time - now) if fc.crossing_time is not None else None,
+            "probability": num(fc.probability),
             "forecast": [[int(t), num(v)] for t, v in zip(fc.times, fc.mean, strict=True)],
             "warnings": fc.warnings,
         }
@@ -611,11 +613,11 @@ def _offender_line(r: Mapping[str, Any], tag: str, kind: str) -> str:
         if r.get("max_injection_score") is not None:
             bits.append(f"max score {show(r['max_injection_score'])}")
         if r.get("refusals"):
-            bits.append(f"{show(r['refusals'])} refusals")
+            bits.append(f"{show(r['refusals'])} refusal{'s' if r['refusals'] != 1 else ''}")
     else:
         if r.get("violations"):
             kinds = ", ".join(f"{k} {show(v)}" for k, v in (r.get("violation_kinds") or {}).items())
-            bits.append(f"{show(r['violations'])} violations ({kinds})")
+            bits.append(f"{show(r['violations'])} violation{'s' if r['violations'] != 1 else ''} ({kinds})")
         if r.get("max_injection_score") is not None:
             bits.append(f"max injection score {show(r['max_injection_score'])}")
     if r["blocked"]:

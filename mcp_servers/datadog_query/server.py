@@ -93,8 +93,8 @@ def query_metric(
     """Read one metric over a recent window: the time series per group with latest, min, max and
     average (and total for counts), plus a one-sentence summary.
 
-    Typical requests: "what is the p95 model latency over the last hour?", "show llm.cost_usd for the
-    last day", "token usage by agent", "quality score of the stylist", "graph mcp.tool.errors by server".
+    Typical requests: "what is the p95 model latency over the last hour?", "how much did we spend on
+    tokens today?", "token usage by agent", "quality score of the stylist", "mcp.tool.errors by server".
     """
     return _run(lambda ops: ops.query_metric(metric, aggregation, window, group_by, filters))
 
@@ -177,8 +177,8 @@ def forecast(
     """Forecast one metric with prediction intervals (seasonal or trend model chosen by the data):
     when it will cross a threshold and the probability of crossing within the horizon.
 
-    Typical requests: "when will p95 latency cross 8000 ms?", "will the token spend go above 20 in the
-    next day?", "forecast llm.latency above 5000 over the next 2 hours".
+    Typical requests: "when will p95 latency cross 8000 ms?", "forecast llm.latency above 5000 over the
+    next 2 hours", "when does the injection score reach 0.85?", "predict when errors pass 20".
     """
     return _run(lambda ops: ops.forecast(metric, threshold, horizon, direction, aggregation))
 
