@@ -57,7 +57,7 @@ class Forecast:
     step: float
     horizon_s: float
     times: np.ndarray
-    mean: np.ndarray
+    mean: np.ndarray  # the point forecast per step: the predictive median (the mean for one model)
     intervals: dict[float, tuple[np.ndarray, np.ndarray]]
     threshold: float | None
     direction: str
@@ -65,8 +65,8 @@ class Forecast:
     probability: float | None
     season_s: float | None
     structure: str
-    selection: dict[str, float]  # posterior weight of each structure on the recent window
-    n_points: int
+    weights: dict[str, float]  # posterior weight of each structure on the recent window
+    n_steps: int  # length of the regular series the models saw
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -98,8 +98,8 @@ class Forecast:
             "probability": _r(self.probability),
             "season_s": _r(self.season_s),
             "structure": self.structure,
-            "weights": {k: _r(v) for k, v in self.selection.items()},
-            "n_points": self.n_points,
+            "weights": {k: _r(v) for k, v in self.weights.items()},
+            "n_steps": self.n_steps,
             "warnings": self.warnings,
         }
 
@@ -208,7 +208,7 @@ def forecast(
         probability=prob,
         season_s=None if season is None else season[0] * series.step,
         structure=dom.structure,
-        selection={k: round(v, 6) for k, v in seg.weights.items()},
-        n_points=n,
+        weights={k: round(v, 6) for k, v in seg.weights.items()},
+        n_steps=n,
         warnings=warnings,
     )

@@ -40,8 +40,13 @@ STRUCTURES = ("level", "level_shift", "trend", "hinge", "shift_hinge", "kink", "
 TREND_STRUCTURES = frozenset({"trend", "hinge", "shift_hinge", "kink", "curve"})
 MAX_RHO = 0.95
 MIN_AFTER_SHIFT = 3
+# A straight climb may be believed after 4 steps (20 minutes at the default step): its evidence
+# is integrated over every change point, so a short wiggle buys little weight.
 MIN_AFTER_SLOPE = 4
-MIN_AFTER_CURVE = 12
+# Acceleration only shows over a long stretch, and a quadratic fitted to a short one extrapolates
+# noise explosively (at 12 steps it caused most false alarms on flat benchmark series): a curve
+# needs 24 steps after its start, two hours at the default step.
+MIN_AFTER_CURVE = 24
 MIN_BEFORE = 3
 HAMPEL_HALF_WIDTH = 3
 HAMPEL_MADS = 5.0
@@ -214,9 +219,10 @@ class SegmentedModel:
 def fit_segmented(y: np.ndarray, structures: tuple[str, ...] = STRUCTURES) -> SegmentedModel:
     """Fit every structure to `y` (already the recent window) and weight them by their evidence.
 
-    Weights are posterior probabilities under equal prior odds, exp(log evidence) normalised
-    (Raftery 1995's BIC approximation to Bayesian model averaging): a trend that is barely better
-    than a level gets about half the weight, so it cannot by itself push a forecast over a threshold.
+    Weights are posterior probabilities, prior times exp(log evidence) normalised (Raftery 1995's
+    BIC approximation to Bayesian model averaging), with even prior odds between the flat and the
+    trend family: a trend that is barely better than a level gets about half the weight, so it
+    cannot by itself push a forecast over a threshold.
     """
     y = hampel(np.asarray(y, dtype=float))
     n = len(y)
@@ -233,6 +239,14 @@ def fit_segmented(y: np.ndarray, structures: tuple[str, ...] = STRUCTURES) -> Se
         taus = np.arange(MIN_BEFORE, n - min_after + 1)
         if len(taus):
             fits[structure] = _fit_structure(structure, taus, x, y, floor)
-    log_ev = np.array([f.log_evidence for f in fits.values()])
-    w = np.exp(log_ev - logsumexp(log_ev))
+    # Prior odds 1:1 between "no trend" and "a trend", split evenly inside each family: with a
+    # uniform prior per structure, five trend shapes against two flat ones would hand trends 5:2
+    # odds before seeing any data.
+    flat = [name for name in fits if name not in TREND_STRUCTURES]
+    trend = [name for name in fits if name in TREND_STRUCTURES]
+    log_prior = {name: math.log(0.5 / len(flat) if name in flat else 0.5 / len(trend)) for name in fits}
+    if not trend or not flat:
+        log_prior = dict.fromkeys(fits, 0.0)
+    log_post = np.array([f.log_evidence + log_prior[name] for name, f in fits.items()])
+    w = np.exp(log_post - logsumexp(log_post))
     return SegmentedModel(fits, {name: float(wi) for name, wi in zip(fits, w, strict=True)})

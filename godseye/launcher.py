@@ -62,13 +62,14 @@ def run_product(port: int = 8501, headless: bool = True) -> int:
         children.append(_background(["godseye.cli.main", "datadog", "evaluate", "--every", "15"], "monitors", log_dir))
     children.append(_background(["godseye.webhook", "--port", os.environ.get("GODSEYE_WEBHOOK_PORT", "8088")],
                                 "webhook", log_dir))
-    ui = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "ui" / "shop.py"),
-         "--server.port", str(port), "--server.headless", str(headless).lower(),
-         "--browser.gatherUsageStats", "false"],
-        cwd=str(PROJECT_ROOT),
-    )
-    console.print(f"[bold]Godseye shop[/bold] at http://localhost:{port}  (logs in {log_dir}; Ctrl-C to stop)")
+    streamlit = [sys.executable, "-m", "streamlit", "run"]
+    flags = ["--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    children.append(_background([*streamlit[2:], str(PROJECT_ROOT / "ui" / "console.py"),
+                                 "--server.port", str(port + 1), *flags], "console", log_dir))
+    ui = subprocess.Popen([*streamlit, str(PROJECT_ROOT / "ui" / "shop.py"), "--server.port", str(port), *flags],
+                          cwd=str(PROJECT_ROOT))
+    console.print(f"[bold]Godseye shop[/bold] at http://localhost:{port}, operator console at "
+                  f"http://localhost:{port + 1}  (logs in {log_dir}; Ctrl-C to stop)")
     try:
         while ui.poll() is None:
             time.sleep(0.5)

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from google.adk.apps import App
 from google.adk.runners import Runner
 from google.adk.sessions.session import Session
-from google.adk.sessions.sqlite_session_service import SqliteSessionService
 from google.genai import types
 
 from godseye.config import PROJECT_ROOT, apply_offline_defaults, get_settings
@@ -29,6 +28,7 @@ from godseye.local_model.references import products_in
 from godseye.local_model.view import tool_payload
 from godseye.nudges import NudgeEngine
 from godseye.nudges import get_engine as get_nudge_engine
+from godseye.session_store import ConcurrentSqliteSessionService
 from telemetry.llmobs import chat_turn
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,8 @@ class ShopRuntime:
         settings = get_settings()
         settings.ensure_home()
         self.app = app or load_app(app_name)
-        self.session_service = SqliteSessionService(str(settings.sessions_db))
+        # WAL + serialised writes: many concurrent conversations, no 'database is locked'.
+        self.session_service = ConcurrentSqliteSessionService(str(settings.sessions_db))
         self.runner = Runner(app=self.app, session_service=self.session_service)
         self._nudges = nudges
 

@@ -25,10 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from guardrails.injection import WARN, InjectionDetector, get_detector
+from guardrails.injection import BLOCK, WARN, InjectionDetector, InjectionResult, get_detector
 
 MARKER = "[removed: instructions found in product data]"
-MAX_STRING_CHARS = 100_000  # one field longer than this is cut to this length before scanning
+MAX_SPAN_CHARS = 800  # a "sentence" longer than this (no punctuation) is scanned in pieces
 _MIN_SENTENCE_CHARS = 8
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+|\n+|(?<=[.!?])(?=[A-Z][a-z])|\s+[|•·]\s+")
@@ -56,7 +56,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         spans.append((m.start(), m.end()))
         pos = m.end()
     spans.extend(_split(text, pos, len(text)))
-    return [s for s in spans if text[s[0]:s[1]].strip()]
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        while b - a > MAX_SPAN_CHARS:  # cut at the last space of the piece
+            cut = text.rfind(" ", a + MAX_SPAN_CHARS // 2, a + MAX_SPAN_CHARS)
+            cut = cut if cut > a else a + MAX_SPAN_CHARS
+            out.append((a, cut))
+            a = cut
+        out.append((a, b))
+    return [s for s in out if text[s[0]:s[1]].strip()]
 
 
 def _split(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -73,6 +81,16 @@ class IndirectScanner:
     def __init__(self, detector: InjectionDetector | None = None, threshold: float = WARN):
         self.detector = detector or get_detector()
         self.threshold = threshold
+
+    def _hostile(self, result: InjectionResult) -> bool:
+        """Past the threshold, with a rule behind it unless the learned layer alone is block-level.
+
+        Product prose is declarative and short sentences give the bag-of-tokens layer little to go
+        on, so in data a warn-level score needs structural evidence before text is cut out.
+        """
+        if result.score < self.threshold:
+            return False
+        return result.rule_score >= 0.3 or result.score >= BLOCK
 
     def scan(self, obj: Any) -> tuple[Any, list[Finding]]:
         findings: list[Finding] = []
@@ -100,7 +118,7 @@ class IndirectScanner:
                 before = len(findings)
                 cleaned = self._walk(parsed, path, findings)
                 return json.dumps(cleaned, ensure_ascii=False) if len(findings) > before else text
-        return self.sanitise_text(text[:MAX_STRING_CHARS], path, findings)
+        return self.sanitise_text(text, path, findings)
 
     def sanitise_text(self, text: str, path: str = "$", findings: list[Finding] | None = None) -> str:
         """The text with every hostile sentence replaced by MARKER (findings appended)."""
@@ -110,7 +128,7 @@ class IndirectScanner:
             return text
         results = [self.detector.score(text[a:b], indirect=True) if b - a >= _MIN_SENTENCE_CHARS else None
                    for a, b in spans]
-        bad = [r is not None and r.score >= self.threshold for r in results]
+        bad = [r is not None and self._hostile(r) for r in results]
         # An attack split over two sentences: score neighbours together when one is suspicious.
         for i in range(len(spans) - 1):
             if bad[i] or bad[i + 1]:
@@ -119,7 +137,7 @@ class IndirectScanner:
             if not any(r is not None and (r.rule_score > 0 or (r.model_score or 0) >= 0.3) for r in (ri, rj)):
                 continue
             pair = self.detector.score(text[spans[i][0]:spans[i + 1][1]], indirect=True)
-            if pair.score >= self.threshold:
+            if self._hostile(pair):
                 bad[i] = bad[i + 1] = True
                 results[i] = results[i + 1] = pair
         if not any(bad):

@@ -299,6 +299,11 @@ RULES: tuple[Rule, ...] = (
        rf"ihre[nrm]?|toutes?|tes|vos|todas?|tus|sus|tutte|le tue|tuas|suas|je|jouw|uw)\b"
        rf"(?:[\s,]+[\w'’-]+){{0,3}}?[\s,]+(?:{_TARGET_INTL})\b",
        _INTL_NEEDLES, "tells the assistant to drop its earlier instructions (non-English)"),
+    _r("override.intl_noun_first", OVERRIDE, 0.9,
+       # Romance languages put the adjective after the noun: "ignora las instrucciones anteriores".
+       rf"\b(?:{_DISMISS_INTL})\b(?:[\s,]+[\w'’-]+){{0,3}}?[\s,]+(?:{_TARGET_INTL})[\s,]+(?:{_PRIOR_INTL}|"
+       r"de (?:antes|arriba)|d'avant|di prima|de cima)\b",
+       _INTL_NEEDLES, "tells the assistant to drop its earlier instructions (non-English)"),
     _r("override.intl_everything", OVERRIDE, 0.86,
        r"\b(?:vergiss|vergessen sie|ignoriere|ignorieren sie)\b[\s,]+alles[\s,]+(?:davor|zuvor|vorher|bisher\w*|"
        r"bis jetzt|was|obige|vorangegangene|andere)|"
@@ -813,11 +818,13 @@ class _Anchors:
     in the text cost nothing. Tests check that this finds exactly what a full search finds.
     """
 
-    def __init__(self, rules: Sequence[Rule]):
+    def __init__(self, rules: Sequence[Rule], indirect: bool):
         import ahocorasick
 
         owners: dict[str, list[int]] = {}
         for idx, rule in enumerate(rules):
+            if rule.indirect and not indirect:
+                continue  # user messages skip the data-only rules: their anchors would cost for nothing
             for needle in rule.needles:
                 owners.setdefault(needle.lower(), []).append(idx)
         self.automaton = ahocorasick.Automaton()
@@ -846,9 +853,9 @@ class _Anchors:
 _BOUNDARY = re.compile(r"\b\w|[^\w\s]|\n")
 
 
-@lru_cache(maxsize=1)
-def _anchors() -> _Anchors:
-    return _Anchors(RULES)
+@lru_cache(maxsize=2)
+def _anchors(indirect: bool = True) -> _Anchors:
+    return _Anchors(RULES, indirect)
 
 
 def _find(rule: Rule, text: str, anchors: list[int]) -> re.Match[str] | None:
@@ -884,7 +891,7 @@ def _find(rule: Rule, text: str, anchors: list[int]) -> re.Match[str] | None:
 def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False) -> list[RuleHit]:
     """The strongest hit of every rule over all views (the plain view wins ties: it is not hidden)."""
     best: dict[str, RuleHit] = {}
-    anchors = _anchors()
+    anchors = _anchors(indirect)
     found = {v.text: anchors.positions(v.text) for v in views}
     lowered = raw.lower()
     raw_found = anchors.positions(lowered) if len(lowered) == len(raw) else None

@@ -286,8 +286,12 @@ def unrot13(text: str) -> str | None:
 
 # ---- all views -------------------------------------------------------------------------------
 
-def views(text: str, *, max_chars: int = 20000) -> list[View]:
-    """The distinct readings of `text`, base view first. Long texts are cut to `max_chars`."""
+def views(text: str, *, max_chars: int = 20000, decode_from: str | None = None) -> list[View]:
+    """The distinct readings of `text`, base view first. Long texts are cut to `max_chars`.
+
+    `decode_from`: derive the de-obfuscated views from this (shorter) text instead, e.g. the head
+    and tail of a very long message; the plain view always covers all of `text`.
+    """
     if len(text) > max_chars:
         text = text[:max_chars]
     # What a reader sees: HTML comments and markdown link titles are not part of it.
@@ -303,7 +307,7 @@ def views(text: str, *, max_chars: int = 20000) -> list[View]:
             seen.add(value)
             out.append(View(name, value, hidden))
 
-    raw_nfkc = unicodedata.normalize("NFKC", text)
+    raw_nfkc = unicodedata.normalize("NFKC", text if decode_from is None else decode_from)
     add("markup", reveal_markup(raw_nfkc))
     for enc, decoded in decode_payloads(strip_invisible(raw_nfkc)):
         add(enc, decoded)

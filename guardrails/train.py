@@ -218,10 +218,10 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
     cv = {
         "l2": best_l2,
         "folds": FOLDS,
-        "deepset_recall_at_block": float((oof[deep & (y == 1)] >= anchor_p[2]).mean()),
-        "deepset_recall_at_warn": float((oof[deep & (y == 1)] >= anchor_p[1]).mean()),
-        "deepset_benign_fp_at_block": float((oof[deep & (y == 0)] >= anchor_p[2]).mean()),
-        "shopping_fp_at_block": float((oof[~deep] >= anchor_p[2]).mean()),
+        "learned_alone_deepset_recall_at_block": float((oof[deep & (y == 1)] >= anchor_p[2]).mean()),
+        "learned_alone_deepset_recall_at_warn": float((oof[deep & (y == 1)] >= anchor_p[1]).mean()),
+        "learned_alone_deepset_benign_fp_at_block": float((oof[deep & (y == 0)] >= anchor_p[2]).mean()),
+        "learned_alone_shopping_fp_at_block": float((oof[~deep] >= anchor_p[2]).mean()),
     }
     meta = {
         "trained_on": {

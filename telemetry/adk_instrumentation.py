@@ -22,6 +22,7 @@ the agent step ends.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -205,8 +206,9 @@ def instrument_adk_agents() -> bool:
     @functools.wraps(original)
     async def run_async(self: Any, parent_context: Any) -> Any:
         if not tracing.enabled():
-            async for event in original(self, parent_context):
-                yield event
+            async with contextlib.aclosing(original(self, parent_context)) as events:
+                async for event in events:
+                    yield event
             return
         session_id = getattr(getattr(parent_context, "session", None), "id", None)
         invocation_id = getattr(parent_context, "invocation_id", "")
@@ -239,7 +241,7 @@ def instrument_adk_agents() -> bool:
 
 # --- the MCP client span ---------------------------------------------------------------------------
 
-_server_names: dict[int, str] = {}
+_server_names: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()  # session manager -> name
 
 
 def server_name(tool: Any) -> str:
@@ -250,7 +252,10 @@ def server_name(tool: Any) -> str:
     from urllib.parse import urlparse
 
     manager = getattr(tool, "_mcp_session_manager", None)
-    cached = _server_names.get(id(manager))
+    try:
+        cached = _server_names.get(manager)
+    except TypeError:  # None or not weak-referenceable
+        cached = None
     if cached:
         return cached
     params = getattr(manager, "_connection_params", None)
@@ -271,7 +276,8 @@ def server_name(tool: Any) -> str:
         configured = [var for var, value in os.environ.items()
                       if var.startswith("GODSEYE_MCP_") and var.endswith("_URL") and value == url]
         name = configured[0][len("GODSEYE_MCP_"):-len("_URL")].lower() if configured else urlparse(url).netloc
-    _server_names[id(manager)] = name
+    with contextlib.suppress(TypeError):
+        _server_names[manager] = name
     return name
 
 

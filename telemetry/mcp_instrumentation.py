@@ -49,12 +49,14 @@ def _request_meta(context: MiddlewareContext[Any]) -> dict[str, Any]:
 
 
 def _is_error_result(result: Any) -> bool:
+    """An MCP error result, or a structured result that reports failure itself (`ok: false`)."""
     for holder in (result, getattr(result, "to_mcp_result", None)):
         if holder is None or callable(holder):
             continue
         if getattr(holder, "is_error", False) or getattr(holder, "isError", False):
             return True
-    return False
+    structured = getattr(result, "structured_content", None)
+    return isinstance(structured, dict) and structured.get("ok") is False
 
 
 class TelemetryMiddleware(Middleware):

@@ -132,10 +132,14 @@ CONVERSATIONS: dict[str, list[Turn]] = {
              products=all_of(colour_is("red"), price_at_most(80), has_size("M"), subcategory("dresses"))),
     ],
     "follow-up cheaper": [
-        Turn("show me black leather boots", agent="shopper", tool="search_products",
+        Turn("show me black boots", agent="shopper", tool="search_products",
              products=all_of(colour_is("black"), subcategory("boots"))),
         Turn("something cheaper", agent="shopper", tool="search_products",
-             args={"max_price": lambda v: v is not None}, products=subcategory("boots")),
+             args={"max_price": lambda v: v is not None}),
+    ],
+    "follow-up cheaper than the cheapest shown": [
+        Turn("show me bags", agent="shopper", tool="search_products", min_products=2),
+        Turn("anything cheaper?", agent="shopper", tool="search_products", products=subcategory("bags")),
     ],
     "follow-up colour": [
         Turn("linen shirts for men", agent="shopper", tool="search_products", products=subcategory("shirts")),

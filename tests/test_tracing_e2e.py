@@ -236,7 +236,7 @@ def test_chat_turns_are_traced_from_cli_to_vector_search(agent, conversations):
         assert root["resource"] == "vcommerce"
         assert root["meta"]["session_id"] == SESSION and root["meta"]["user_id"] == USER
         assert root["service"] == "godseye-cli" and root["meta"].get("env") == "test"
-        assert any(s["name"] == "adk.agent" for s in spans) and any(s["name"] == "llm.call" for s in spans)
+    # The attack may be refused before any agent or model runs; the search turn went all the way.
     assert_search_chain(ordered[0], "stdio")
 
     llm_spans = wait_for(agent.llmobs_spans, lambda got: {"workflow", "agent", "llm", "tool", "retrieval"}
@@ -288,14 +288,15 @@ with GeminiStub(text("Hello from Gemini")) as stub:
     from google.adk.agents import LlmAgent
     from google.adk.apps import App
     from godseye.runtime import ShopRuntime
-    from guardrails.plugin import build_plugins
+    from telemetry.adk_instrumentation import TelemetryPlugin
 
+    # Only the telemetry plugin: this checks ddtrace's Gemini spans, not the guardrails' verdicts.
     app = App(name="gemini_app", root_agent=LlmAgent(name="helper", model="gemini-2.5-flash", instruction="Be brief."),
-              plugins=build_plugins(app="gemini_app"))
+              plugins=[TelemetryPlugin()])
 
     async def main():
         runtime = ShopRuntime(app=app)
-        result = await runtime.turn(session_id=sys.argv[1], user_id="ana", text="say hello")
+        result = await runtime.turn(session_id=sys.argv[1], user_id="ana", text="which linen shirts do you have?")
         await runtime.close()
         print(result.reply)
 

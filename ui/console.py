@@ -11,6 +11,7 @@ Run: `streamlit run ui/console.py` (GODSEYE_HOME and DD_* as for the rest of the
 
 from __future__ import annotations
 
+import atexit
 import uuid
 from datetime import UTC, datetime
 
@@ -51,7 +52,10 @@ def sre_runtime(home: str):  # -> tuple[BackgroundLoop, ShopRuntime]
 
     init_telemetry(service="godseye-console")
     loop = BackgroundLoop()
-    return loop, ShopRuntime(app_name="sre")
+    runtime = ShopRuntime(app_name="sre")
+    # Close the Runner (and its MCP server process) when the Streamlit server exits.
+    atexit.register(lambda: loop.run(runtime.close(), timeout=10))
+    return loop, runtime
 
 
 def _ops() -> SreOperations:

@@ -51,10 +51,13 @@ def _send(text: str) -> TurnResult:
         {"role": "assistant", "text": result.reply, "products": result.products, "images": result.images,
          "agent": result.agent, "blocked": result.blocked, "error": result.error}
     )
+    for nudge in result.nudges:  # the stylist speaking first (godseye/nudges)
+        st.session_state.messages.append({"role": "assistant", "text": nudge["text"], "products": nudge["products"],
+                                          "agent": nudge.get("agent", "stylist"), "nudge": nudge["kind"]})
     return result
 
 
-def _product_cards(products: list[dict], key: str) -> None:
+def _product_cards(products: list[dict], key: str, nudge: bool = False) -> None:
     if not products:
         return
     cols = st.columns(min(4, len(products)))
@@ -68,6 +71,9 @@ def _product_cards(products: list[dict], key: str) -> None:
             st.caption(" · ".join(str(c) for c in (product.get("colours") or [])[:3]))
             if st.button("Add to cart", key=f"add-{key}-{product.get('id')}"):
                 _send(f"Add product {product.get('id')} to my cart")
+                st.rerun()
+            if nudge and st.button("Tell me more", key=f"more-{key}-{product.get('id')}"):
+                _send(f"Show me product {product.get('id')}")
                 st.rerun()
 
 
@@ -96,11 +102,30 @@ def _sidebar() -> None:
         if data is not None and st.button("Use this photo"):
             _upload(data.getvalue())
         st.divider()
+        _suggestions_toggle()
         st.caption(f"Session {st.session_state.session_id}")
         if st.button("New conversation"):
             st.session_state.session_id = f"web-{uuid.uuid4().hex[:10]}"
             st.session_state.messages = []
             st.rerun()
+
+
+def _suggestions_toggle() -> None:
+    """The shopper's switch for the stylist's unprompted tips (same store as "stop suggestions" in chat).
+
+    The stored setting is copied into the widget's state before every render, so a chat command
+    ("no more tips", "suggestions on") shows up here; only a click (on_change) writes it back.
+    """
+    from godseye.nudges import get_engine
+
+    engine = get_engine()
+    session_id, user_id = st.session_state.session_id, st.session_state.user_id
+    key = f"nudges-{session_id}"
+    st.session_state[key] = engine.enabled(session_id)
+    st.toggle("Stylist suggestions", key=key,
+              on_change=lambda: engine.set_enabled(session_id, bool(st.session_state[key]), user_id),
+              help="Tips the stylist offers on its own: what completes your look, low stock, "
+                   "cheaper matches, what's popular.")
 
 
 def _upload(data: bytes) -> None:
@@ -130,7 +155,7 @@ def main() -> None:
                     st.image(image, width=320)
             if message.get("blocked"):
                 st.warning("This conversation is paused by our safety checks.")
-            _product_cards(message.get("products") or [], key=str(i))
+            _product_cards(message.get("products") or [], key=str(i), nudge=bool(message.get("nudge")))
     if prompt := st.chat_input("What are you looking for?"):
         _send(prompt)
         st.rerun()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from godseye.cli import cart, catalog, chat, datadog_cmd, guard, image, sre, standin
+from godseye.cli import cart, catalog, chat, datadog_cmd, guard, image, simulate, sre, standin
 
 app = typer.Typer(
     name="godseye",
@@ -25,6 +25,7 @@ def _root() -> None:
 
 
 chat.register(app)
+simulate.register(app)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(cart.app, name="cart")
 app.add_typer(guard.app, name="guard")

@@ -123,7 +123,7 @@ class NudgeEngine:
         self._cart = cart
         self._trends = trends
         self.clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: `cart` and `trends` open `catalog` under it
 
     # --- collaborators, opened on first use (a turn that never nudges never loads the catalog) ----------
 

@@ -31,7 +31,7 @@ from mcp_servers.cart.models import CartView, CheckoutQuote, Order, OrderList
 from mcp_servers.cart.store import MAX_QUANTITY, CartError, CartStore
 from mcp_servers.cart.trends import Trends, TrendSource
 from mcp_servers.catalog.models import CatalogError
-from mcp_servers.catalog.tool_metrics import ToolMetrics
+from telemetry.mcp_instrumentation import TelemetryMiddleware
 
 SERVER_NAME = "cart"
 T = TypeVar("T")
@@ -76,7 +76,7 @@ mcp = FastMCP(
         "steps: quote_checkout shows the order summary and a confirmation code; call confirm_checkout "
         "only after the shopper has explicitly said yes to that summary. user_id is filled in by the shop."
     ),
-    middleware=[ToolMetrics(SERVER_NAME)],
+    middleware=[TelemetryMiddleware(SERVER_NAME)],
 )
 
 

@@ -11,9 +11,9 @@ are then joined with the catalog's current facts: only products in stock now are
 season / occasion / category filters are the catalog's own product fields.
 
 Why the cart events are read with one SQL aggregate rather than `CartStore.events()`: that builds
-a model per event (about 250 ms for 10k events on this machine); grouping by product, kind and hour
-in SQLite returns a few hundred rows in a few ms, and hour resolution is plenty for a decay measured
-in days. The table belongs to this package (`mcp_servers.cart.store` defines it).
+a model per event (about 250 ms for 10k events on this machine), while SQLite sums the decayed
+weights itself and returns one row per product and kind. The table belongs to this package
+(`mcp_servers.cart.store` defines it).
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from pydantic import BaseModel, Field
 from godseye.config import get_settings
 from mcp_servers.catalog import vocab
 from mcp_servers.catalog.models import InvalidQuery, Product
-from mcp_servers.catalog.search_log import SearchLog, get_search_log
+from mcp_servers.catalog.search_log import SearchLog, ensure_exp, get_search_log
 
 DAY_S = 86_400.0
-HOUR_S = 3_600.0
 MAX_DAYS = 365
 MAX_LIMIT = 50
 # How much one unit of each signal says about demand (a purchase > an add > a search hit).
@@ -45,6 +44,8 @@ WEIGHT_ORDER = 5.0
 TOP_TERMS = 5
 TERM_MATCH_DEPTH = 3  # with filters, a search counts when one of its first results fits them
 SEASON_ALIASES = {"fall": "autumn"}
+FACT_FIELDS = ("id", "name", "price", "currency", "category", "subcategory", "colours", "seasons", "occasions",
+               "stock")
 
 
 class TrendsError(InvalidQuery):
@@ -145,19 +146,20 @@ class TrendSource:
                 return None  # no cart activity recorded yet
             conn = sqlite3.connect(self.cart_db, timeout=5, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=5000")
+            ensure_exp(conn)
             self._local.conn = conn
         return conn
 
-    def _cart_buckets(self, since: float, until: float) -> list[tuple[str, str, int, int]]:
-        """(product_id, kind, hour, units) of adds and orders in [since, until]."""
+    def _cart_signals(self, since: float, until: float, decay: float) -> list[tuple[str, str, int, float]]:
+        """(product_id, kind, units, recency-weighted units) of adds and orders in [since, until]."""
         conn = self._cart_conn()
         if conn is None:
             return []
         try:
             return conn.execute(
-                "SELECT product_id, kind, CAST(at / 3600 AS INTEGER) AS hour, SUM(quantity) FROM cart_events "
-                "WHERE at >= ? AND at <= ? AND kind IN ('add', 'order') GROUP BY product_id, kind, hour",
-                (since, until),
+                "SELECT product_id, kind, SUM(quantity), SUM(quantity * exp(-? * (? - at))) FROM cart_events "
+                "WHERE at >= ? AND at <= ? AND kind IN ('add', 'order') GROUP BY product_id, kind",
+                (decay, until, since, until),
             ).fetchall()
         except sqlite3.OperationalError as exc:  # a cart database from before events were kept
             if "no such table" in str(exc):
@@ -186,28 +188,21 @@ class TrendSource:
         category_key = vocab.normalise_category(category) if category and category.strip() else None
         now = self.clock() if now is None else float(now)
         since = now - days * DAY_S
-        half_life_h = max(days / 2, 0.5) * 24
-        decay = math.log(2) / half_life_h
-        now_h = now / HOUR_S
-
-        def weight(hour: int) -> float:
-            age_h = max(now_h - (hour + 0.5), 0.0)
-            return math.exp(-decay * age_h)
+        decay = math.log(2) / (max(days / 2, 0.5) * DAY_S)  # per second: half-life is half the window
 
         signals: dict[str, _Signal] = {}
-        for pid, hour, n, rank_weight in self.searches.hit_buckets(since, now):
+        for pid, n, weighted in self.searches.hit_signals(since, now, decay):
             sig = signals.setdefault(pid, _Signal())
             sig.searched += int(n)
-            sig.score += WEIGHT_SEARCH * float(rank_weight) * weight(hour)
-        for pid, kind, hour, units in self._cart_buckets(since, now):
+            sig.score += WEIGHT_SEARCH * float(weighted)
+        for pid, kind, units, weighted in self._cart_signals(since, now, decay):
             sig = signals.setdefault(pid, _Signal())
-            units = int(units or 0)
             if kind == "add":
-                sig.added += units
-                sig.score += WEIGHT_ADD * units * weight(hour)
+                sig.added += int(units or 0)
+                sig.score += WEIGHT_ADD * float(weighted or 0)
             else:
-                sig.bought += units
-                sig.score += WEIGHT_ORDER * units * weight(hour)
+                sig.bought += int(units or 0)
+                sig.score += WEIGHT_ORDER * float(weighted or 0)
 
         excluded = set(exclude)
         ranked = sorted((pid for pid in signals if pid not in excluded),
@@ -215,10 +210,10 @@ class TrendSource:
         facts = self._facts(list(signals))
         filters_given = bool(season_key or occasion_key or category_key)
 
-        def fits(product: Product) -> bool:
-            return ((season_key is None or season_key in product.seasons)
-                    and (occasion_key is None or occasion_key in [o.casefold() for o in product.occasions])
-                    and (category_key is None or category_key in (product.category, product.subcategory)))
+        def fits(product: dict) -> bool:
+            return ((season_key is None or season_key in (product["seasons"] or []))
+                    and (occasion_key is None or occasion_key in [o.casefold() for o in product["occasions"] or []])
+                    and (category_key is None or category_key in (product["category"], product["subcategory"])))
 
         activity = {"searches": 0, "adds": 0, "orders": 0}
         for pid, sig in signals.items():
@@ -228,50 +223,45 @@ class TrendSource:
         products: list[TrendingProduct] = []
         for pid in ranked:
             product = facts.get(pid)
-            if product is None or product.stock <= 0 or not fits(product):
+            if product is None or product["stock"] <= 0 or not fits(product):
                 continue
             sig = signals[pid]
             products.append(TrendingProduct(
-                id=product.id, name=product.name, price=product.price, currency=product.currency,
-                category=product.category, subcategory=product.subcategory, colours=product.colours,
-                seasons=product.seasons, occasions=product.occasions, stock=product.stock,
+                **{f: product[f] for f in FACT_FIELDS if product.get(f) is not None},
                 score=round(sig.score, 4), searched=sig.searched, added=sig.added, bought=sig.bought,
             ))
             if len(products) >= limit:
                 break
 
         # Search terms: with filters, a search counts when one of its first results fits them.
-        if filters_given:
-            matching = {pid for pid, p in facts.items() if fits(p)}
-            rows = [(sid, term, at) for sid, term, at, pid in
-                    self.searches.terms_with_hits(since, TERM_MATCH_DEPTH, now) if pid in matching]
-        else:
-            rows = self.searches.terms(since, now)
-        terms: dict[str, list[float]] = {}
-        counted: set[int] = set()
-        for sid, term, at in rows:
-            if sid in counted:
-                continue
-            counted.add(sid)
-            entry = terms.setdefault(term, [0.0, 0.0])
-            entry[0] += 1
-            entry[1] += weight(int(at // HOUR_S))
-        activity["searches"] = len(counted)
-        top = sorted(terms.items(), key=lambda kv: (-kv[1][1], kv[0]))[:TOP_TERMS]
+        matching = {pid for pid, p in facts.items() if fits(p)} if filters_given else None
+        terms = self.searches.term_signals(since, now, decay, products=matching, depth=TERM_MATCH_DEPTH)
+        activity["searches"] = sum(int(n) for _, n, _ in terms)
+        top = sorted(terms, key=lambda row: (-row[2], row[0]))[:TOP_TERMS]
         result = Trends(
             days=days, since=datetime.fromtimestamp(since, tz=UTC), season=season_key, occasion=occasion_key,
             category=category_key, products=products,
-            top_searches=[SearchTerm(term=t, searches=int(v[0])) for t, v in top], activity=activity,
+            top_searches=[SearchTerm(term=term, searches=int(n)) for term, n, _ in top], activity=activity,
         )
         result.message = _message(result)
         return result
 
-    def _facts(self, product_ids: list[str]) -> dict[str, Product]:
-        """Current catalog facts (stock included) for these ids, read now: never a stale copy."""
-        out: dict[str, Product] = {}
+    def _facts(self, product_ids: list[str]) -> dict[str, dict]:
+        """Current catalog facts (stock included) for these ids.
+
+        From the catalog's in-memory snapshot when it has one (`CatalogStore.snapshot()` reloads on a
+        new table version, so stock is as of now; a few ms for thousands of ids), else `get_many`.
+        """
+        if not product_ids:
+            return {}
+        snapshot = getattr(self.catalog, "snapshot", None)
+        if snapshot is not None:
+            rows = snapshot().take(product_ids)
+            return {row["id"]: row for row in rows.select(list(FACT_FIELDS)).to_pylist()}
+        out: dict[str, dict] = {}
         for start in range(0, len(product_ids), 500):
             for product in self.catalog.get_many(product_ids[start:start + 500]):
-                out[product.id] = product
+                out[product.id] = product.model_dump(include=set(FACT_FIELDS))
         return out
 
 

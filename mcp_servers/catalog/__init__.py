@@ -3,5 +3,5 @@
 Modules: `models` (Product and errors, no heavy imports), `vocab` (colours, sizes, subcategories),
 `seed` (deterministic demo catalog), `images` (garment cut-outs), `store` (LanceDB search and stock),
 `snapshot` (search filters and the in-memory vectors behind exact vector search), `importers` (CSV,
-JSON Lines, Online Boutique), `tool_metrics` (mcp.tool.* metrics middleware), `server` (FastMCP tools).
+JSON Lines, Online Boutique), `server` (FastMCP tools).
 """

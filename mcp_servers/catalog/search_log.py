@@ -22,7 +22,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS search_hits (
     rank INTEGER NOT NULL,
     product_id TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS search_hits_by_time ON search_hits(at);
+CREATE INDEX IF NOT EXISTS search_hits_by_time_product ON search_hits(at, product_id, rank);
+CREATE INDEX IF NOT EXISTS search_hits_by_search ON search_hits(search_id);
 """
 _SPACES = re.compile(r"\s+")
 
@@ -60,6 +61,14 @@ _SPACES = re.compile(r"\s+")
 def normalise_term(query: str) -> str:
     """The form a query is counted under: lower case, single spaces, no surrounding punctuation."""
     return _SPACES.sub(" ", (query or "").casefold()).strip(" .,!?;:'\"")[:MAX_QUERY_CHARS]
+
+
+def ensure_exp(conn: sqlite3.Connection) -> None:
+    """SQLite's exp() for recency weights: built in when SQLite has its math functions, else Python's."""
+    try:
+        conn.execute("SELECT exp(0)").fetchone()
+    except sqlite3.OperationalError:
+        conn.create_function("exp", 1, math.exp, deterministic=True)
 
 
 def default_path() -> Path:
@@ -100,6 +109,7 @@ class SearchLog:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            ensure_exp(conn)
             self._local.conn = conn
         if not self._ready:
             with self._init_lock:
@@ -154,31 +164,32 @@ class SearchLog:
         ).fetchall()
         return [SearchRecord(at, query, term, json.loads(filters or "{}"), n) for at, query, term, filters, n in rows]
 
-    def hit_buckets(self, since: float, until: float = math.inf) -> list[tuple[str, int, int, float]]:
-        """(product_id, hour, appearances, sum of 1/(rank+1)) of search results in [since, until].
+    def hit_signals(self, since: float, until: float, decay: float) -> list[tuple[str, int, float]]:
+        """(product_id, appearances, sum of exp(-decay * age) / (rank + 1)) of search results in [since, until].
 
-        Grouped by hour in SQLite: trends weigh by recency in days, so hours are precise enough and
-        the rows returned stay few however many searches there were.
+        Summed in SQLite: one row per product however many searches there were.
         """
         return self._conn().execute(
-            "SELECT product_id, CAST(at / 3600 AS INTEGER) AS hour, COUNT(*), SUM(1.0 / (rank + 1)) "
-            "FROM search_hits WHERE at >= ? AND at <= ? GROUP BY product_id, hour",
-            (since, until),
+            "SELECT product_id, COUNT(*), SUM(exp(-? * (? - at)) / (rank + 1)) "
+            "FROM search_hits WHERE at >= ? AND at <= ? GROUP BY product_id",
+            (decay, until, since, until),
         ).fetchall()
 
-    def terms(self, since: float, until: float = math.inf) -> list[tuple[int, str, float]]:
-        """(search id, normalised term, time) of the non-empty queries in [since, until]."""
-        return self._conn().execute(
-            "SELECT id, term, at FROM searches WHERE at >= ? AND at <= ? AND term != ''", (since, until)
-        ).fetchall()
+    def term_signals(self, since: float, until: float, decay: float, *, products: Collection[str] | None = None,
+                     depth: int = 3) -> list[tuple[str, int, float]]:
+        """(normalised term, searches, sum of exp(-decay * age)) of non-empty queries in [since, until].
 
-    def terms_with_hits(self, since: float, depth: int, until: float = math.inf) -> list[tuple[int, str, float, str]]:
-        """(search id, term, time, product id) for the first `depth` results of non-empty queries."""
-        return self._conn().execute(
-            "SELECT s.id, s.term, s.at, h.product_id FROM searches s JOIN search_hits h ON h.search_id = s.id "
-            "WHERE s.at >= ? AND s.at <= ? AND s.term != '' AND h.rank < ?",
-            (since, until, depth),
-        ).fetchall()
+        With `products`, only searches whose first `depth` results include one of them count (what
+        "top searches for summer" means: searches that found summer products).
+        """
+        sql = ("SELECT s.term, COUNT(*), SUM(exp(-? * (? - s.at))) FROM searches s "
+               "WHERE s.at >= ? AND s.at <= ? AND s.term != ''")
+        params: list[Any] = [decay, until, since, until]
+        if products is not None:
+            sql += (" AND EXISTS (SELECT 1 FROM search_hits h WHERE h.search_id = s.id AND h.rank < ? "
+                    "AND h.product_id IN (SELECT value FROM json_each(?)))")
+            params += [depth, json.dumps(sorted(products))]
+        return self._conn().execute(sql + " GROUP BY s.term", params).fetchall()
 
     def prune(self, older_than: float) -> int:
         """Delete records older than `older_than` (epoch seconds); returns how many searches went."""

@@ -47,6 +47,7 @@ from mcp_servers.catalog.models import (
 )
 from mcp_servers.catalog.query_understanding import implied_subcategory
 from mcp_servers.catalog.snapshot import SNAPSHOT_COLUMNS, Filters, Snapshot, sql_str
+from telemetry.llmobs import retrieval
 
 # LanceDB's Rust logger warns on every new table ("No existing dataset ..."): keep stderr for errors.
 os.environ.setdefault("LANCEDB_LOG", "error")
@@ -368,6 +369,7 @@ class CatalogStore:
         by_id = {p.id: p for p in self._to_products(rows)}
         return [by_id[i] for i in product_ids if i in by_id]
 
+    @retrieval("lancedb.similar", query_arg="product_id")
     def similar(self, product_id: str, limit: int = 5, *, in_stock: bool = True) -> list[Product]:
         """Nearest products by meaning (same vector space as search), excluding the product itself."""
         limit = self._check_limit(limit)
@@ -378,6 +380,7 @@ class CatalogStore:
         mask = snap.mask(Filters(in_stock=in_stock, exclude_id=product_id))
         return self._found(snap, snap.nearest(snap.vectors[pos], mask, limit))
 
+    @retrieval("lancedb.search")
     def search(self, query: str = "", *, min_price: float | None = None, max_price: float | None = None,
                category: str | None = None, subcategory: str | None = None, colour: str | None = None,
                size: str | None = None, gender: str | None = None, in_stock: bool = True,

@@ -8,7 +8,9 @@ The console uses these methods directly, so the page and the chat agree.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -31,6 +33,27 @@ MAX_LISTED = 5
 FORECAST_LOOKBACK_S = 3 * 86400.0  # two full days for a daily season, plus slack (see forecasting)
 ALL_SERVICES = "*"
 INCIDENT_EVENT_MARGIN_S = 600.0
+
+
+_PLAIN_ID = re.compile(r"[\w.:@/+=-]{1,80}")
+
+
+def _ident(value: str) -> str:
+    """A session or user id as shown to a model: ids are chosen by clients, so one that is not a
+    plain identifier (spaces, sentences, markup) is replaced by a stable digest instead of being
+    relayed as text a model might read as an instruction."""
+    if _PLAIN_ID.fullmatch(value):
+        return value
+    return f"unusual-id-{hashlib.sha1(value.encode()).hexdigest()[:10]}"
+
+
+def _scope(scope: str) -> str:
+    """A monitor group scope ('session_id:abc, agent:x') with every value passed through `_ident`."""
+    parts = []
+    for part in scope.split(", "):
+        key, sep, value = part.partition(":")
+        parts.append(f"{key}:{_ident(value)}" if sep and value else part)
+    return ", ".join(parts)
 
 
 class SreError(ValueError):
@@ -205,15 +228,20 @@ class SreOperations:
         books = assets.runbooks()
         items = []
         for s in states:
+            group, name = _scope(s.group), s.name
+            for part in s.group.split(", "):
+                raw = part.partition(":")[2]
+                if raw and _ident(raw) != raw:
+                    name = name.replace(raw, _ident(raw))
             items.append({
-                "monitor": s.monitor, "name": s.name, "group": s.group, "state": s.state, "value": num(s.value),
+                "monitor": s.monitor, "name": name, "group": group, "state": s.state, "value": num(s.value),
                 "threshold": num(s.threshold), "comparator": s.comparator, "since": s.since,
                 "since_utc": clock(s.since), "source": s.source, "runbook": books.get(s.monitor),
             })
         alerting = sum(1 for i in items if i["state"] == "Alert")
         warning = sum(1 for i in items if i["state"] == "Warn")
         no_data = sum(1 for i in items if i["state"] == "No Data")
-        live = any(i["source"] == "live" for i in items) or (not items and self.backend.name == "local")
+        live = any(i["source"] == "live" for i in items)
         result: dict[str, Any] = {"backend": self.backend.name, "total": len(items), "alerting": alerting,
                                   "warning": warning, "no_data": no_data, "monitors": items,
                                   "evaluated_now": live}
@@ -317,23 +345,23 @@ class SreOperations:
 
         for (key,), score in scores.items():
             if key:
-                row(key)["max_injection_score"] = num(score)
+                row(_ident(key))["max_injection_score"] = num(score)
         if kind == "sessions":
             refusals = self._totals("llm.security.blocked", "sum", start, now, ("session_id",))
             for (key,), n in refusals.items():
                 if key:
-                    row(key)["refusals"] = num(n)
+                    row(_ident(key))["refusals"] = num(n)
             threshold = assets.threshold("prompt_injection", 0.85)
         else:
             violations = self._totals("tryon.security.violation", "sum", start, now, ("user_id", "kind"))
             for (key, vkind), n in violations.items():
                 if key:
-                    r = row(key)
+                    r = row(_ident(key))
                     r["violations"] = num((r.get("violations") or 0) + n)
                     r.setdefault("violation_kinds", {})[vkind or "unknown"] = num(n)
             threshold = assets.threshold("multimodal_violations", 3)
         for key, entry in blocks.items():
-            r = row(key)
+            r = row(_ident(key))
             r.update({"blocked": True, "block_reason": entry.reason, "block_source": entry.source,
                       "blocked_utc": clock(entry.created_at)})
         primary = "max_injection_score" if kind == "sessions" else "violations"
