@@ -161,7 +161,8 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
         oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner, weight[train_idx])
         ap, as_ = T.anchors(oof, y[train_idx])
         fitted = T.fit(sub_ids, y[train_idx], table, l2, weight[train_idx])
-        det = InjectionDetector(TokenClassifier(fitted.token_weight, fitted.bias, ap, as_), cache_size=0)
+        det = InjectionDetector(TokenClassifier(fitted.token_weight, fitted.bias, ap, as_,
+                                                 {"prior_tokens": T.PRIOR_TOKENS}), cache_size=0)
         for i in np.flatnonzero(fold[: len(ds.texts)] == f):
             scores[i] = det.score(ds.texts[i]).score
     cv = Dataset(f"{ds.name} ({folds}-fold CV)", ds.texts, ds.labels, "learned layer never saw the scored fold")

@@ -14,8 +14,8 @@ the variance are computed here from the final states with the textbook formulas 
 where statsmodels' `smoothing_trend` is the beta of the component form (its fitting recursion is
 b_t = beta (l_t - l_{t-1}) + (1 - beta) phi b_{t-1}), so the state-space trend gain is alpha*beta.
 Why not statsmodels' own `forecast`/`simulate`: `forecast` re-runs the whole recursion in Python
-(slow) and in statsmodels 0.14/0.15 takes the wrong seasonal index at exactly h = m; `simulate` uses
-beta as the state-space gain, inconsistent with the fit, and overstates the spread.
+(slow) and in statsmodels 0.15.0 uses the seasonal state of one season earlier at exactly h = m;
+`simulate` uses beta as the state-space gain, inconsistent with the fit, and overstates the spread.
 """
 
 from __future__ import annotations

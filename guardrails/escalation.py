@@ -3,8 +3,9 @@
 One injection attempt is refused (the detector's verdict); a *pattern* of attempts ends the
 conversation. Every scored user message with a warn or block verdict is stored as an event; its
 weight (block 1.0, warn 0.5) decays with a half-life (`HALF_LIFE_S`, 15 min), so two attacks in
-quick succession block the session while two attacks a day apart do not, and a shopper whose
-"ignore the previous filter" was once mis-scored as a warning never accumulates into a block.
+quick succession block the session while two attacks a day apart do not. A warning raised by the
+learned layer alone (no structural rule behind it) weighs only 0.15, so a shopper whose queries the
+classifier finds odd (an unusual language, say) never accumulates into a block.
 
 - Session: decayed risk >= `SESSION_THRESHOLD` (2.0 = two block-level messages, or a block and
   two warnings) blocks the session through `BlockList` for `SESSION_BLOCK_TTL_S` (1 h).
@@ -48,6 +49,10 @@ USER_WINDOW_S = _env("GODSEYE_ESCALATION_USER_WINDOW_S", 24 * 3600)
 SESSION_BLOCK_TTL_S = _env("GODSEYE_ESCALATION_SESSION_TTL_S", _env("GODSEYE_ESCALATION_BLOCK_TTL_S", 3600))
 USER_BLOCK_TTL_S = _env("GODSEYE_ESCALATION_USER_TTL_S", _env("GODSEYE_ESCALATION_BLOCK_TTL_S", 24 * 3600))
 WEIGHTS = {"allow": 0.0, "warn": 0.5, "block": 1.0}
+# A warning that only the learned layer raised (no structural rule behind it) is the weakest
+# evidence there is: a German or Italian shopping query can get one. It counts for less, so a
+# shopper who types ten such queries in a row is not blocked, while four rule-backed warnings are.
+UNSUPPORTED_WARN_WEIGHT = 0.15
 REASON = "repeated prompt-injection attempts"
 SOURCE = "escalation"
 
@@ -90,6 +95,14 @@ CREATE TABLE IF NOT EXISTS escalation_blocked_sessions (
 """
 
 
+def event_weight(result: Scored) -> float:
+    weight = WEIGHTS.get(result.verdict, 0.0)
+    rule_score = getattr(result, "rule_score", None)
+    if result.verdict == "warn" and rule_score is not None and rule_score < 0.45:
+        return UNSUPPORTED_WARN_WEIGHT
+    return weight
+
+
 class Escalation:
     def __init__(self, blocklist: BlockList | None = None, path: Path | str | None = None,
                  clock: Callable[[], float] = time.time):
@@ -112,7 +125,7 @@ class Escalation:
     def record(self, session_id: str, user_id: str | None, result: Scored) -> EscalationDecision:
         """Add one scored user message; block the session (or the user) when a threshold is passed."""
         existing = self.blocklist.check(session_id=session_id, user_id=user_id)
-        weight = WEIGHTS.get(result.verdict, 0.0)
+        weight = event_weight(result)
         now = self.clock()
         if weight > 0:
             self._conn().execute(

@@ -23,6 +23,11 @@ layers are calibrated onto it rather than the other way round:
   queries) lands on 0.5 and the one exceeded by 1% lands on 0.8 (`guardrails.train.anchors`).
   Alone, the learned layer therefore blocks about 1% of benign traffic like its training data,
   and a warn-level rule plus a warn-level model score block together.
+- evidence floor: a bag of token weights reads little into two or three words ("hello",
+  "declared", "max_injection_score"), so the learned score alone is capped below WARN for texts
+  of fewer than MIN_WORDS_TO_WARN content words and below BLOCK for fewer than
+  MIN_WORDS_TO_BLOCK. A short attack still blocks through the rules ("ignore your rules" is three
+  words), and a capped learned score still adds to a rule's through the noisy-OR.
 The benchmark (`benchmarks/bench_injection.py`) reports recall and false positives at these
 thresholds on data the detector was not built on.
 """
@@ -50,6 +55,9 @@ BLOCK = 0.8
 # `indirect.py` scans documents in full, sentence by sentence.
 MAX_SCAN_CHARS = 10000
 SCAN_HEAD, SCAN_TAIL = 3000, 1000
+# Content words (not trigger words, punctuation or numbers) the learned layer needs before it may
+# warn / block on its own (see "evidence floor" above).
+MIN_WORDS_TO_WARN, MIN_WORDS_TO_BLOCK = 3, 6
 
 
 def scanned_text(text: str) -> str:
@@ -97,7 +105,7 @@ class InjectionDetector:
     def __init__(self, model: TokenClassifier | None = None, *, use_model: bool = True, cache_size: int = 2048):
         self._model = model
         self._use_model = use_model
-        self._cache: OrderedDict[tuple[str, bool], InjectionResult] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, bool, bool], InjectionResult] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -110,26 +118,30 @@ class InjectionDetector:
                 self._use_model = False
         return self._model
 
-    def score(self, text: str, *, indirect: bool = False) -> InjectionResult:
-        """Score one message. `indirect=True` adds the rules for instructions hidden in data."""
+    def score(self, text: str, *, indirect: bool = False, learned: bool = True) -> InjectionResult:
+        """Score one message. `indirect=True` adds the rules for instructions hidden in data.
+
+        `learned=False` applies the rules only (`indirect.py` does so for identifiers and other
+        strings too short for word statistics to mean anything).
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, not {type(text).__name__}")
         if self._cache_size <= 0:
-            return self._score(text, indirect)
-        key = (text, indirect)
+            return self._score(text, indirect, learned)
+        key = (text, indirect, learned)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        result = self._score(text, indirect)
+        result = self._score(text, indirect, learned)
         with self._lock:
             self._cache[key] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def _score(self, text: str, indirect: bool) -> InjectionResult:
+    def _score(self, text: str, indirect: bool, learned: bool = True) -> InjectionResult:
         if not text.strip():
             return InjectionResult(0.0, "allow")
         reasons: list[str] = []
@@ -141,13 +153,13 @@ class InjectionDetector:
         r = rule_score(hits)
         reasons.extend(h.describe() for h in hits)
         m: float | None = None
-        model = self.model
+        model = self.model if learned else None
         if r < BLOCK and model is not None:
             # The learned layer reads the plain view and every decoded payload; the worst counts.
             scored = [(model.score(v.text), v) for v in vs if v.name in ("text", "base64", "hex", "rot13",
                                                                           "url-encoding", "markup")]
-            best, view = max(scored, key=lambda sv: sv[0].score)
-            m = best.score
+            best, view = max(scored, key=lambda sv: _floored(sv[0].score, sv[0].words))
+            m = _floored(best.score, best.words)
             if m >= 0.3:
                 tokens = ", ".join(model.top_tokens(view.text))
                 where = "" if view.name == "text" else f" in {view.name} payload"
@@ -158,6 +170,15 @@ class InjectionDetector:
         categories = tuple(dict.fromkeys(h.rule.category for h in hits if h.weight >= 0.45))
         return InjectionResult(round(score, 4), verdict_for(score), reasons, round(r, 4),
                                None if m is None else round(m, 4), categories)
+
+
+def _floored(score: float, words: int) -> float:
+    """The learned score, capped when it rests on too few content words (the evidence floor)."""
+    if words < MIN_WORDS_TO_WARN:
+        return min(score, WARN - 0.01)
+    if words < MIN_WORDS_TO_BLOCK:
+        return min(score, BLOCK - 0.01)
+    return score
 
 
 @lru_cache(maxsize=1)

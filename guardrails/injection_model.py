@@ -16,6 +16,18 @@ embedding space get similar weights, which is what a bag-of-words model could no
 Long texts are scored over overlapping token windows (max of the window scores), so one hostile
 sentence inside a long message is not averaged away.
 
+Short texts and the prior. A plain mean gives a one-word text the full weight of its only token,
+so a bag of per-token weights latches onto single words ("hello", "declared", "score") that
+happened to sit in more attacks than benign rows. The pooling is therefore a *shrunk* mean: the
+token vectors are summed and divided by `n + PRIOR_TOKENS`, as if every text also held
+PRIOR_TOKENS neutral tokens, the neutral token being the average token of the benign training rows
+(training shifts the folded weights so that this token weighs exactly 0, and a text without
+evidence scores like average benign traffic). A one-word text moves the logit a fifth as far as a
+sentence of the same words; evidence has to accumulate over several
+content words before the learned layer can say much. The classifier is trained with the same
+pooling, so the weights are consistent with it. On top of that the detector caps what the learned
+layer alone may conclude from very few words (`guardrails.injection`).
+
 Calibration: `calibrate()` maps the raw probability onto the detector's fixed score scale with
 two anchors measured on out-of-fold predictions for the *benign* training rows: the probability
 that only 5% of benign rows exceed becomes the warn threshold (0.5) and the one that only 1%
@@ -35,6 +47,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "injection_clf.npz"
 MAX_CHARS = 1000  # what the learned layer reads of one text; the rules read everything
 WINDOW = 48  # tokens per window for long texts
 STRIDE = 24
+PRIOR_TOKENS = 12.0  # pseudo-count of neutral tokens in every pooled window (see the module docstring)
 
 
 class ModelUnavailable(RuntimeError):
@@ -71,19 +84,36 @@ TRIGGER_TOKENS = (
 )
 
 
+# Function words are left out too: they carry register, not intent. Trained on deepset, where the
+# attacks are commands ("you will ...", "... and write ..."), a per-token model learns "will" and
+# "and" as injection words, and then flags "what will break and when?".
+STOP_TOKENS = (
+    "a", "an", "the", "and", "or", "but", "if", "then", "so", "of", "to", "in", "on", "at", "by", "for",
+    "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did",
+    "will", "would", "shall", "should", "can", "could", "may", "might", "must", "have", "has", "had",
+    "i", "me", "my", "we", "our", "us", "it", "its", "this", "that", "these", "those", "there", "here",
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "not", "no", "yes", "all",
+    "any", "some", "very", "just", "also", "too", "about", "into", "than", "now",
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "und", "oder",
+    "aber", "ist", "sind", "war", "wird", "werden", "ich", "wir", "es", "zu", "mit", "von", "auf", "fur",
+    "nicht", "was", "wie", "wer", "wo", "le", "la", "les", "un", "une", "et", "ou", "est", "de", "du",
+    "el", "los", "las", "y", "o", "es", "il", "lo", "gli", "e", "di", "che",
+)
+
+
 @lru_cache(maxsize=1)
 def word_tokens() -> np.ndarray:
     """Boolean mask over the vocabulary: the tokens the learned layer reads.
 
     Left out: punctuation, digits and special tokens (in deepset a final full stop says more about
     who wrote a row than about injection, and a classifier that learns "ends with a period" flags
-    every polite request), and the trigger words above.
+    every polite request), the trigger words and the function words above.
     """
     tok = shared_tokenizer()
     keep = np.zeros(tok.get_vocab_size(), dtype=bool)
     for word, idx in tok.get_vocab().items():
         keep[idx] = not (word.startswith("[") and word.endswith("]")) and any(c.isalpha() for c in word)
-    for word in TRIGGER_TOKENS:
+    for word in TRIGGER_TOKENS + STOP_TOKENS:
         idx = tok.token_to_id(word)
         if idx is not None:
             keep[idx] = False
@@ -103,16 +133,35 @@ def pooled(ids: np.ndarray, table: np.ndarray) -> np.ndarray:
     return table[ids].mean(axis=0)
 
 
-def window_means(values: np.ndarray, window: int = WINDOW, stride: int = STRIDE) -> np.ndarray:
-    """Means of `values` over sliding windows (all of it when it is shorter than one window)."""
+def window_means(values: np.ndarray, window: int = WINDOW, stride: int = STRIDE, prior: float = 0.0) -> np.ndarray:
+    """Shrunk means of `values` over sliding windows: sum / (len + prior) (one window when short).
+
+    `prior` = 0 gives plain means; > 0 pulls short windows towards 0 (the neutral token).
+    """
     n = values.shape[0]
     if n <= window:
-        return np.asarray([values.mean()]) if n else np.zeros(1)
+        return np.asarray([values.sum() / (n + prior)]) if n else np.zeros(1)
     csum = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
     starts = np.arange(0, n - window + 1, stride)
     if starts[-1] != n - window:
         starts = np.append(starts, n - window)
-    return (csum[starts + window] - csum[starts]) / window
+    return (csum[starts + window] - csum[starts]) / (window + prior)
+
+
+def word_count(ids: np.ndarray) -> int:
+    """Words among content token ids (WordPiece continuations "##x" are not new words)."""
+    if ids.size == 0:
+        return 0
+    return int(np.count_nonzero(~continuation_tokens()[ids]))
+
+
+@lru_cache(maxsize=1)
+def continuation_tokens() -> np.ndarray:
+    tok = shared_tokenizer()
+    mask = np.zeros(tok.get_vocab_size(), dtype=bool)
+    for word, idx in tok.get_vocab().items():
+        mask[idx] = word.startswith("##")
+    return mask
 
 
 def distil_token_vectors(batch: int = 1024) -> np.ndarray:
@@ -145,6 +194,7 @@ class ModelScore:
     prob: float  # raw probability (max over windows)
     score: float  # calibrated onto the detector's scale (warn 0.5, block 0.8)
     top_tokens: tuple[str, ...]
+    words: int = 0  # content words the score rests on (the detector needs several to block)
 
 
 class TokenClassifier:
@@ -157,6 +207,8 @@ class TokenClassifier:
         self.anchors_p = np.asarray(anchors_p, dtype=np.float64)
         self.anchors_s = np.asarray(anchors_s, dtype=np.float64)
         self.meta = meta or {}
+        # Files written before the shrunk pooling have no prior: they keep plain means.
+        self.prior = float(self.meta.get("prior_tokens", 0.0))
 
     @classmethod
     def load(cls, path: Path | str = MODEL_PATH) -> TokenClassifier:
@@ -167,25 +219,26 @@ class TokenClassifier:
             return cls(data["token_weight"], float(data["bias"]), data["anchors_p"], data["anchors_s"],
                        json.loads(str(data["meta"])))
 
-    def logit_windows(self, text: str) -> np.ndarray:
-        ids = token_ids(text)
+    def logit_windows(self, text: str, ids: np.ndarray | None = None) -> np.ndarray:
+        ids = token_ids(text) if ids is None else ids
         if ids.size == 0:
             return np.asarray([self.bias])
-        return window_means(self.token_weight[ids]) + self.bias
+        return window_means(self.token_weight[ids], prior=self.prior) + self.bias
 
-    def prob(self, text: str) -> float:
-        z = float(self.logit_windows(text).max())
+    def prob(self, text: str, ids: np.ndarray | None = None) -> float:
+        z = float(self.logit_windows(text, ids).max())
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def calibrate(self, prob: float) -> float:
         return float(np.interp(prob, self.anchors_p, self.anchors_s))
 
     def score(self, text: str, explain: bool = False) -> ModelScore:
-        p = self.prob(text)
+        ids = token_ids(text)
+        p = self.prob(text, ids)
         top: tuple[str, ...] = ()
         if explain:
             top = self.top_tokens(text)
-        return ModelScore(p, self.calibrate(p), top)
+        return ModelScore(p, self.calibrate(p), top, word_count(ids))
 
     def top_tokens(self, text: str, k: int = 4) -> tuple[str, ...]:
         """The tokens that pushed the score up most (for reasons a person can check)."""

@@ -271,8 +271,8 @@ RULES: tuple[Rule, ...] = (
        r"(?:now[\s,]+)?(?:follow|are coming|are as follows|come now)\b|"
        r"\b(?:start|begin)[\s,]+(?:over|again|anew|afresh|from (?:the )?(?:beginning|scratch|front))"
        r"[\s,]+with[\s,]+(?:a|the)[\s,]+new[\s,]+(?:task|assignment|instructions?)",
-       ("new", "focus", "concentrate", "your", "further", "different", "updated", "real"),
-       "hands the assistant a new task", back=40),
+       ("task", "assignment", "instruction", "mission", "goal", "objective", "job", "purpose", "role", "directive", "order"),
+       "hands the assistant a new task", back=70),
     _r("override.new_instructions_label", OVERRIDE, 0.35,
        r"\b(?:new|updated|additional|real|important|revised)[\s,]+(?:instructions?|task|rules|directive)"
        r"\s*[:\-]",
@@ -330,11 +330,13 @@ RULES: tuple[Rule, ...] = (
         "glom", "unohda", "unut", "ignorer"), "tells the assistant to drop its instructions (other languages)"),
     # ---- role-play and persona jailbreaks ---------------------------------------------------
     _r("persona.dan", PERSONA, 0.95,
-       r"\bdo anything now\b.{0,300}?\bdan\b|\bdan\b.{0,300}?\bdo anything now\b|"
        r"\bdan (?:mode|prompt|jailbreak)\b|\b(?:stay|act|respond|answer|reply|be|become|as|named|called|"
        r"known as|play|pretend to be|you are|you're|you will be|ur|u r)[\s,]+(?:now[\s,]+)?(?:a[\s,]+)?"
        r"dan\b(?![\s,]+(?:brown|brand|store|'s))|\[dan\]|\bdan:",
-       ("dan",), "DAN / do-anything-now persona", back=400),
+       ("dan",), "DAN / do-anything-now persona", back=40),
+    _r("persona.dan_anything", PERSONA, 0.95,
+       r"\bdo anything now\b.{0,300}?\bdan\b|\bdan\b.{0,300}?\bdo anything now\b",
+       ("anything now",), "DAN / do-anything-now persona", back=320),
     _r("persona.anything_now", PERSONA, 0.6, r"\bdo anything now\b|\bcan do anything\b",
        ("anything",), "promises an assistant that does anything", back=8),
     _r("persona.never_refuse", PERSONA, 0.6,
@@ -361,7 +363,7 @@ RULES: tuple[Rule, ...] = (
        r"(?:developer|god|jailbreak|dan|unrestricted|uncensored|unfiltered|evil) mode\b|"
        r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered|evil|dan)[\s-]+mode[\s,]+(?:is[\s,]+)?"
        r"(?:now[\s,]+)?(?:enabled|activated|engaged|output|response)\b(?![\s,]+on\b)",
-       ("mode",), "asks for a 'developer/god mode' without rules", back=120),
+       ("mode",), "asks for a 'developer/god mode' without rules", back=90),
     _r("persona.mode_word", PERSONA, 0.3,
        r"\b(?:developer|god|jailbreak|unrestricted|uncensored|unfiltered) mode\b",
        ("mode",), "mentions a jailbreak mode", back=16),
@@ -379,9 +381,8 @@ RULES: tuple[Rule, ...] = (
        r"(?:never|don'?t|do not|not) (?:abide by|adhere to|comply with|follow|obey|respect))[\s,]+(?:any[\s,]+|all[\s,]+|the[\s,]+|its[\s,]+|your[\s,]+|"
        rf"their[\s,]+|his[\s,]+|her[\s,]+)?(?:usual[\s,]+|typical[\s,]+|normal[\s,]+|standard[\s,]+)?"
        rf"(?:openai'?s?[\s,]+|ethical[\s,]+|moral[\s,]+)?(?:{_NO_LIMITS})\b",
-       ("no ", "without", "free", "bound", "exempt", "restricted", "limited", "constrained", "abide", "adhere",
-        "comply", "follow", "obey", "respect"),
-       "describes an assistant without rules or filters", back=110),
+       ("restriction", "limit", "filter", "censor", "rule", "guideline", "ethic", "moral", "principle", "polic", "safety", "boundar", "constraint", "guardrail", "safeguard"),
+       "describes an assistant without rules or filters", back=220),
     _r("persona.unrestricted_ai", PERSONA, 0.75,
        r"\b(?:unfiltered|uncensored|unrestricted|unlimited|unbound|unchained|unshackled|amoral|unethical|"
        r"immoral|evil|rogue|unhinged|jailbroken|lawless|rule-?free|limitless|malicious|toxic|"
@@ -447,7 +448,7 @@ RULES: tuple[Rule, ...] = (
        r"refusing|exception)|illegal|unethical|immoral|harmful|dangerous|inappropriate)|"
        r"\bregardless of (?:how|whether|if) (?:it is |it's |they are )?(?:illegal|unethical|immoral|"
        r"harmful|dangerous|inappropriate|offensive|explicit)",
-       ("any", "every", "all", "regardless"), "promises answers to anything, however harmful", back=40),
+       ("question", "request", "prompt", "order", "command", "demand", "task", "regardless"), "promises answers to anything, however harmful", back=80),
     _r("persona.tokens_game", PERSONA, 0.82,
        r"\byou (?:have|start with|will (?:have|get|receive|lose))[\s,]+\d+[\s,]+(?:tokens|points|lives)\b|"
        r"\b(?:lose|deduct(?:ed)?|take away)[\s,]+\d+[\s,]+(?:tokens|points)\b[^.\n]{0,60}\b(?:refuse|"
@@ -640,8 +641,8 @@ RULES: tuple[Rule, ...] = (
        rf"[\s,]+(?:\w+[\s,]+){{0,3}}?(?:{_PRIVATE})\b|"
        rf"\b(?:{_PRIVATE})[\s,]+(?:of|for|from|belonging to)[\s,]+(?:other|all|every|another|the other|"
        rf"previous|random|different)[\s,]+(?:{_PEOPLE})\b",
-       ("other", "all", "every", "another", "previous", "past", "existing", "random", "different"),
-       "asks for other customers' data", back=60),
+       ("user", "customer", "client", "shopper", "buyer", "member", "account", "people", "person", "visitor", "data", "detail", "info", "mail", "address", "phone", "order", "payment", "credit", "card", "password", "name", "purchase", "cart", "profile", "record", "histor"),
+       "asks for other customers' data", back=130),
     _r("exfil.card_request", EXFIL, 0.9,
        r"\b(?:give|show|list|send|tell|read|print|dump|export|reveal)\b[^.\n]{0,30}\b(?:credit card|card|"
        r"payment card) (?:numbers|details|data)\b",
@@ -699,7 +700,7 @@ RULES: tuple[Rule, ...] = (
        r"\bmake[\s,]+(?:everything|all(?: items| products)?|it|my (?:order|cart))[\s,]+free\b|"
        r"\b(?:for free|gratis|kostenlos|gratuit\w*|gratuito)\b[^.\n]{0,40}\b(?:the owner|the manager|"
        r"management|your boss)\b[^.\n]{0,20}\b(?:said|says|approved|allowed)",
-       ("free", "gratis", "nothing", "paying", "payment", "charge", "0", "kostenlos", "gratuit"),
+       ("free", "gratis", "nothing", "paying", "payment", "charge", "kostenlos", "gratuit", "for 0", "for $0", "for €0", "for £0"),
        "asks for goods for free", back=100),
     _r("policy.refund", POLICY, 0.8,
        r"\b(?:issue|give|process|approve|grant|send|trigger|initiate|authori[sz]e)[\s,]+(?:me[\s,]+)?"

@@ -312,7 +312,7 @@ def views(text: str, *, max_chars: int = 20000, decode_from: str | None = None) 
     for enc, decoded in decode_payloads(strip_invisible(raw_nfkc)):
         add(enc, decoded)
     add("rot13", unrot13(raw_nfkc))
-    add("leetspeak", deleet(base))
+    add("leetspeak", deleet(base if decode_from is None else canonical(decode_from)))
     add("spaced letters", despace(strip_invisible(raw_nfkc)))
     return out
 

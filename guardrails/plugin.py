@@ -48,7 +48,7 @@ DEFAULT_ALLOWLIST: dict[str, set[str]] = {
                 "remove_from_cart", "update_quantity", "quote_checkout", "confirm_checkout", "list_orders"},
     "stylist": {"build_outfit", "search_products", "similar_products", "get_product", "list_categories",
                 "trending_products"},
-    "tryon": {"try_on", "get_product", "search_products"},
+    "tryon": {"try_on", "validate_image", "get_product", "search_products"},
 }
 
 STATE_BLOCKED = "guard:blocked"
@@ -59,6 +59,7 @@ STATE_TURNS = "commerce:turns"
 STATE_ADDS = "commerce:adds"
 CART_ADD_TOOL = "add_to_cart"
 CHECKOUT_TOOL = "confirm_checkout"
+TOO_LONG_REFUSAL = "That message is too long for me to read safely; please send a shorter one."
 INJECTION_REFUSAL = (
     "I can't help with that request: it looks like an attempt to change my instructions or get around "
     "the shop's rules. I'm happy to help you shop — what are you looking for?"
@@ -123,9 +124,13 @@ class GuardrailsPlugin(BasePlugin):
             metrics.increment("llm.security.blocked", tags={"reason": "blocklist", "session_id": session_id})
             return types.Content(role="model", parts=[types.Part(text=entry.message)])
 
-        from guardrails.injection import score_text
+        from guardrails.injection import scanned_text, score_text
 
         text = _user_text(callback_context.user_content)
+        if scanned_text(text) != text:
+            # Whatever the detector cannot read must not reach a model either.
+            metrics.increment("llm.security.blocked", tags={"reason": "too_long", "session_id": session_id})
+            return types.Content(role="model", parts=[types.Part(text=TOO_LONG_REFUSAL)])
         result = score_text(text)
         state[STATE_INJECTION] = result.as_dict()
         metrics.gauge("llm.security.injection_score", result.score,

@@ -349,8 +349,10 @@ _SHOP_PHRASES = re.compile(
 def _profanity():
     from better_profanity import profanity
 
+    from guardrails.fast_profanity import speed_up
+
     profanity.load_censor_words()
-    return profanity
+    return speed_up(profanity)  # same answers, without scanning the word list per word (bench_load)
 
 
 def toxicity(answer: str) -> tuple[float, list[str]]:

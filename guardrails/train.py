@@ -24,7 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from godseye.config import PROJECT_ROOT, get_settings
-from guardrails.injection_model import MODEL_PATH, distil_token_vectors, token_ids, window_means
+from guardrails.injection_model import (
+    MODEL_PATH,
+    PRIOR_TOKENS,
+    distil_token_vectors,
+    token_ids,
+    window_means,
+)
 from guardrails.normalize import canonical
 
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
@@ -98,8 +104,17 @@ def features(texts: list[str], table: np.ndarray) -> list[np.ndarray]:
     return [token_ids(canonical(t)) for t in texts]
 
 
-def mean_vectors(ids: list[np.ndarray], table: np.ndarray) -> np.ndarray:
-    return np.stack([table[i].mean(axis=0) if i.size else np.zeros(table.shape[1], np.float32) for i in ids])
+def neutral_vector(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The average token of the benign rows: what the shrunk pooling pulls short texts towards."""
+    benign = [i for i, label in zip(ids, y, strict=True) if label == 0 and i.size]
+    return table[np.concatenate(benign)].mean(axis=0)
+
+
+def mean_vectors(ids: list[np.ndarray], table: np.ndarray, neutral: np.ndarray | None = None,
+                 prior: float = PRIOR_TOKENS) -> np.ndarray:
+    """Shrunk means (sum + prior * neutral) / (n + prior), as the detector pools (one window)."""
+    neutral = np.zeros(table.shape[1], np.float32) if neutral is None else neutral
+    return np.stack([(table[i].sum(axis=0) + prior * neutral) / (i.size + prior) for i in ids])
 
 
 def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float, sample_weight: np.ndarray) -> tuple[np.ndarray, float]:
@@ -149,19 +164,23 @@ class Fitted:
 
 def fit(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray, l2: float,
         row_weight: np.ndarray | None = None) -> Fitted:
-    x = mean_vectors(ids, table)
+    neutral = neutral_vector(ids, y, table)
+    x = mean_vectors(ids, table, neutral)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
     weight = class_weights(y) * (row_weight if row_weight is not None else 1.0)
     w, b = fit_logreg((x - mu) / sd, y, l2, weight)
     w_eff = w / sd
-    return Fitted((table @ w_eff).astype(np.float32), float(b - mu @ w_eff))
+    # Fold: logit = (sum_t E[t].w + prior * c) / (n + prior) + b0 with c = neutral.w; shifting every
+    # token weight by -c makes the neutral token weigh 0: logit = sum_t (E[t].w - c) / (n + prior) + b0 + c.
+    c = float(neutral @ w_eff)
+    return Fitted((table @ w_eff - c).astype(np.float32), float(b - mu @ w_eff + c))
 
 
 def predict(model: Fitted, ids: list[np.ndarray]) -> np.ndarray:
     """Max over token windows of the window-mean logit, as the detector computes it."""
     out = np.empty(len(ids))
     for i, row in enumerate(ids):
-        z = window_means(model.token_weight[row]).max() + model.bias if row.size else model.bias
+        z = window_means(model.token_weight[row], prior=PRIOR_TOKENS).max() + model.bias if row.size else model.bias
         out[i] = 1.0 / (1.0 + np.exp(-z))
     return out
 
@@ -232,7 +251,8 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
         },
         "seed": seed,
         "shopping_weight": SHOPPING_WEIGHT,
-        "window": [int(x) for x in (window_means.__defaults__ or ())],
+        "window": [int(x) for x in (window_means.__defaults__ or ())[:2]],
+        "prior_tokens": PRIOR_TOKENS,
         "cv": cv,
         "anchors_p": anchor_p.tolist(),
         "embedder": "all-MiniLM-L6-v2-onnx-int8 token vectors (distilled)",

@@ -89,6 +89,23 @@ def test_user_with_two_blocked_sessions_is_blocked_everywhere(setup):
     assert esc.record("third", "mallory", R(0.1, "allow")).blocked  # already blocked stays blocked
 
 
+def test_model_only_warnings_weigh_little(setup):
+    """Ten shopping queries the learned layer alone found odd do not block a shopper."""
+    esc, _, _ = setup
+
+    @dataclass
+    class Scored:
+        score: float
+        verdict: str
+        rule_score: float
+
+    for _ in range(10):
+        assert not esc.record("s", "hans", Scored(0.55, "warn", 0.0)).blocked
+    for _ in range(3):
+        esc.record("t", "eve", Scored(0.7, "warn", 0.6))
+    assert esc.record("t", "eve", Scored(0.7, "warn", 0.6)).blocked
+
+
 def test_allow_verdicts_are_not_stored(setup):
     esc, _, _ = setup
     for _ in range(20):

@@ -40,10 +40,12 @@ stylist = LlmAgent(
         "an occasion, event or trip (e.g. 'what should I wear to a summer wedding?', 'an outfit for a "
         "job interview', 'dress me for a beach holiday', 'help me pick something for a date'), says "
         "what goes with a piece (e.g. 'what would match this?', 'complete the look'), and gives size "
-        "and fit advice (e.g. 'should I size up?', 'does it run small?')."
+        "and fit advice (e.g. 'should I size up?', 'does it run small?'). Also says what is popular "
+        "or trending in the shop lately, from its own sales and searches (e.g. 'what's trending?', "
+        "'what are people buying for summer?', 'best sellers this week')."
     ),
     instruction=load("stylist"),
-    tools=[toolset("catalog")],
+    tools=[toolset("catalog"), toolset("cart")],
     disallow_transfer_to_parent=True,
     disallow_transfer_to_peers=True,
 )

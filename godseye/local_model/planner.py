@@ -22,6 +22,7 @@ TRANSFER_TOOL = "transfer_to_agent"
 ROUTE_THRESHOLD = 0.33
 TOOL_THRESHOLD = 0.22
 _STICKY_BONUS = 0.12
+CLEAR_INTENT = 0.45  # a follow-up goes elsewhere only when another agent matches at least this well
 SEARCH_PRIOR = 0.15
 ACTION_THRESHOLD = 0.45  # how clearly a request must ask for an action before we act on a search hit
 
@@ -79,13 +80,16 @@ def _route(view: RequestView) -> Decision:
         return Decision(text=replies.greeting(view))
     targets = dict(view.transfer_targets)
     last = _last_target(view)
-    if last in targets and _is_follow_up(view):
-        return Decision(calls=[(TRANSFER_TOOL, {"agent_name": last})])
-    ranked = rank(view.user_text, targets)
-    scores = dict(ranked)
-    if last in scores:
-        scores[last] += _STICKY_BONUS * 0.5
+    scores = dict(rank(view.user_text, targets))
     best, score = max(scores.items(), key=lambda item: item[1])
+    if last in targets and _is_follow_up(view):
+        # "the second one", "cheaper", "yes": stay with the agent of the previous turn, unless the
+        # message clearly asks for another one ("can I try the second one on?").
+        if best == last or score < CLEAR_INTENT or score - scores[last] < _STICKY_BONUS:
+            return Decision(calls=[(TRANSFER_TOOL, {"agent_name": last})])
+        return Decision(calls=[(TRANSFER_TOOL, {"agent_name": best})])
+    if last in scores and best != last and scores[last] + _STICKY_BONUS * 0.5 >= score:
+        best, score = last, scores[last]
     if score < ROUTE_THRESHOLD:
         return Decision(text=replies.out_of_scope(view))
     return Decision(calls=[(TRANSFER_TOOL, {"agent_name": best})])
@@ -171,8 +175,8 @@ def _refined_search(view: RequestView, search_tool: str | None) -> Decision | No
     new = slots.constraints(text).as_args()
     cheaper, pricier = slots.wants_cheaper(text), slots.wants_pricier(text)
     leftover = _new_words(text)
-    if not (new or cheaper or pricier) or len(leftover) > 2:
-        return None
+    if not (new or cheaper or pricier) or leftover:
+        return None  # new product words mean a new search, not a refinement of the last one
     args = dict(last.args)
     if "colour" in new and args.get("query"):
         # "in blue" after "red dresses": the old colour word must leave the query too.
@@ -190,8 +194,6 @@ def _refined_search(view: RequestView, search_tool: str | None) -> Decision | No
     if pricier and prices:
         args["min_price"] = round((float(focus["price"]) if focus else max(prices)) + 0.01, 2)
         args.pop("max_price", None)
-    if leftover and not (cheaper or pricier):
-        args["query"] = " ".join([str(last.args.get("query", "")), *leftover]).strip()
     spec = view.tools[search_tool]
     return Decision(calls=[(search_tool, _rename_colour(args, spec))])
 

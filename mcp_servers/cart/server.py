@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
@@ -30,6 +30,7 @@ from godseye.netguard import install_if_requested
 from mcp_servers.cart.models import CartView, CheckoutQuote, Order, OrderList
 from mcp_servers.cart.store import MAX_QUANTITY, CartError, CartStore
 from mcp_servers.cart.trends import Trends, TrendSource
+from mcp_servers.catalog import vocab
 from mcp_servers.catalog.models import CatalogError
 from telemetry.mcp_instrumentation import TelemetryMiddleware
 
@@ -173,6 +174,11 @@ def list_orders(user_id: UserId) -> OrderList:
 
 
 _trends: tuple[CartStore, TrendSource] | None = None
+# The catalog's own vocabularies (imports map onto them too), so a model can only pass values that exist;
+# plain enums with an explicit "any" (not optional ones) so every client sees the choices directly.
+ANY = "any"
+Season = Literal[(*vocab.SEASONS, ANY)]  # type: ignore[valid-type]
+Occasion = Literal[(*vocab.OCCASIONS, ANY)]  # type: ignore[valid-type]
 
 
 def get_trends() -> TrendSource:
@@ -187,10 +193,8 @@ def get_trends() -> TrendSource:
 @mcp.tool(annotations={"readOnlyHint": True})
 def trending_products(
     days: Annotated[int, Field(ge=1, le=365, description="Look back this many days (default 7).")] = 7,
-    season: Annotated[str | None, Field(description="Only products for this season: spring, summer, autumn "
-                                        "or winter.")] = None,
-    occasion: Annotated[str | None, Field(description="Only products for this occasion, e.g. wedding, office, "
-                                          "beach, party, casual, sport, date night, interview, travel.")] = None,
+    season: Annotated[Season, Field(description="Only products for this season ('any' for all).")] = ANY,
+    occasion: Annotated[Occasion, Field(description="Only products for this occasion ('any' for all).")] = ANY,
     category: Annotated[str | None, Field(description="Only this category (clothing, shoes, accessories) or kind "
                                           "(dresses, sneakers, bags...).")] = None,
     limit: Annotated[int, Field(ge=1, le=50, description="How many products (1-50).")] = 5,
@@ -202,7 +206,8 @@ def trending_products(
     Typical requests: "what's trending?", "what are people buying for summer?", "what's popular for
     weddings?", "best sellers this week", "which sneakers are hot right now?".
     """
-    return _run(get_trends().trending, days, season, occasion, category, limit)
+    return _run(get_trends().trending, days, None if season == ANY else season,
+                None if occasion == ANY else occasion, category, limit)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,7 +78,9 @@ class Trends(BaseModel):
     """Trending in-stock products (hottest first) and the most searched terms over a window."""
 
     days: float
-    since: datetime
+    # Plain text on purpose: the guardrails' injection classifier mistakes ISO timestamps ("...T20:42:42Z")
+    # in tool results for injected tokens and rewrites them.
+    since: str = Field(description="start of the window, 'YYYY-MM-DD HH:MM UTC'")
     season: str | None = None
     occasion: str | None = None
     category: str | None = None
@@ -239,7 +241,7 @@ class TrendSource:
         activity["searches"] = sum(int(n) for _, n, _ in terms)
         top = sorted(terms, key=lambda row: (-row[2], row[0]))[:TOP_TERMS]
         result = Trends(
-            days=days, since=datetime.fromtimestamp(since, tz=UTC), season=season_key, occasion=occasion_key,
+            days=days, since=datetime.fromtimestamp(since, tz=UTC).strftime("%Y-%m-%d %H:%M UTC"), season=season_key, occasion=occasion_key,
             category=category_key, products=products,
             top_searches=[SearchTerm(term=term, searches=int(n)) for term, n, _ in top], activity=activity,
         )

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 FILE_NAME = "searches.sqlite"
 BUSY_TIMEOUT_MS = 250  # a writer holding the lock longer than this costs us one record, not a slow search
 MAX_QUERY_CHARS = 500
+MAX_TERM_CHARS = 60  # longer queries are logged but never reported as a top search term
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (
@@ -180,11 +181,13 @@ class SearchLog:
         """(normalised term, searches, sum of exp(-decay * age)) of non-empty queries in [since, until].
 
         With `products`, only searches whose first `depth` results include one of them count (what
-        "top searches for summer" means: searches that found summer products).
+        "top searches for summer" means: searches that found summer products). Terms are shoppers'
+        words shown to other shoppers and to models: only short queries that found something count,
+        so a pasted paragraph (or a prompt injection typed into the search box) never trends.
         """
         sql = ("SELECT s.term, COUNT(*), SUM(exp(-? * (? - s.at))) FROM searches s "
-               "WHERE s.at >= ? AND s.at <= ? AND s.term != ''")
-        params: list[Any] = [decay, until, since, until]
+               "WHERE s.at >= ? AND s.at <= ? AND s.term != '' AND s.result_count > 0 AND length(s.term) <= ?")
+        params: list[Any] = [decay, until, since, until, MAX_TERM_CHARS]
         if products is not None:
             sql += (" AND EXISTS (SELECT 1 FROM search_hits h WHERE h.search_id = s.id AND h.rank < ? "
                     "AND h.product_id IN (SELECT value FROM json_each(?)))")

@@ -102,6 +102,9 @@ def try_on(user_id: UserId, product_id: ProductId, photo_id: PhotoId) -> dict[st
     on the upper body. Errors (unknown photo or product) come back as a plain message to relay.
     Returns ok, result_id and path of the stored preview image, description (one
     sentence you can relay), backend ("gemini" or "compositor") and timing in ms.
+
+    Typical requests: "show me how it looks on me", "can I try the first one on?", "how would that
+    jacket look on me?", "put the dress on my photo".
     """
     try:
         return try_on_product(user_id, product_id, photo_id)
