@@ -31,6 +31,24 @@ MARKER = "[removed: instructions found in product data]"
 MAX_SPAN_CHARS = 800  # a "sentence" longer than this (no punctuation) is scanned in pieces
 _MIN_SENTENCE_CHARS = 8
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+# Strings that are names or values rather than prose: snake_case / dotted / camelCase / kebab
+# identifiers, numbers with units, "key: value" status lines, or fewer than MIN_PROSE_WORDS words.
+# The learned layer is word statistics and says nothing useful about "max_injection_score" or
+# "2 timeline entries."; such strings are checked by the rules only (an instruction hidden in a
+# short field still has an attack's shape: "ignore your rules" is caught by a rule).
+MIN_PROSE_WORDS = 4
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_IDENTIFIER = re.compile(r"^[\w$@/:.#\[\]-]*(?:[a-z0-9][_.][a-z]|[a-z][A-Z])[\w$@/:.#\[\]-]*$")
+
+
+def is_prose(text: str) -> bool:
+    """Enough words for word statistics to mean something (identifiers and values are not prose)."""
+    stripped = text.strip()
+    if _IDENTIFIER.match(stripped):
+        return False
+    return len(_WORD.findall(stripped)) >= MIN_PROSE_WORDS
+
+
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+|\n+|(?<=[.!?])(?=[A-Z][a-z])|\s+[|•·]\s+")
 
 
@@ -92,6 +110,9 @@ class IndirectScanner:
             return False
         return result.rule_score >= 0.3 or result.score >= BLOCK
 
+    def _score(self, text: str) -> InjectionResult:
+        return self.detector.score(text, indirect=True, learned=is_prose(text))
+
     def scan(self, obj: Any) -> tuple[Any, list[Finding]]:
         findings: list[Finding] = []
         return self._walk(obj, "$", findings), findings
@@ -126,8 +147,7 @@ class IndirectScanner:
         spans = sentence_spans(text)
         if not spans:
             return text
-        results = [self.detector.score(text[a:b], indirect=True) if b - a >= _MIN_SENTENCE_CHARS else None
-                   for a, b in spans]
+        results = [self._score(text[a:b]) if b - a >= _MIN_SENTENCE_CHARS else None for a, b in spans]
         bad = [r is not None and self._hostile(r) for r in results]
         # An attack split over two sentences: score neighbours together when one is suspicious.
         for i in range(len(spans) - 1):
@@ -136,7 +156,7 @@ class IndirectScanner:
             ri, rj = results[i], results[i + 1]
             if not any(r is not None and (r.rule_score > 0 or (r.model_score or 0) >= 0.3) for r in (ri, rj)):
                 continue
-            pair = self.detector.score(text[spans[i][0]:spans[i + 1][1]], indirect=True)
+            pair = self._score(text[spans[i][0]:spans[i + 1][1]])
             if self._hostile(pair):
                 bad[i] = bad[i + 1] = True
                 results[i] = results[i + 1] = pair

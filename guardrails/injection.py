@@ -57,7 +57,7 @@ MAX_SCAN_CHARS = 10000
 SCAN_HEAD, SCAN_TAIL = 3000, 1000
 # Content words (not trigger words, punctuation or numbers) the learned layer needs before it may
 # warn / block on its own (see "evidence floor" above).
-MIN_WORDS_TO_WARN, MIN_WORDS_TO_BLOCK = 3, 6
+MIN_WORDS_TO_WARN, MIN_WORDS_TO_BLOCK = 4, 6
 
 
 def scanned_text(text: str) -> str:

@@ -23,9 +23,9 @@ token vectors are summed and divided by `n + PRIOR_TOKENS`, as if every text als
 PRIOR_TOKENS neutral tokens, the neutral token being the average token of the benign training rows
 (training shifts the folded weights so that this token weighs exactly 0, and a text without
 evidence scores like average benign traffic). A one-word text moves the logit a fifth as far as a
-sentence of the same words; evidence has to accumulate over several
-content words before the learned layer can say much. The classifier is trained with the same
-pooling, so the weights are consistent with it. On top of that the detector caps what the learned
+sentence of the same words; evidence has to accumulate over several content words before the
+learned layer can say much. The classifier itself is trained on plain means (see
+`guardrails.train.mean_vectors` for why); the shrinkage is a prior applied when scoring. On top of that the detector caps what the learned
 layer alone may conclude from very few words (`guardrails.injection`).
 
 Calibration: `calibrate()` maps the raw probability onto the detector's fixed score scale with
@@ -47,7 +47,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "data" / "injection_clf.npz"
 MAX_CHARS = 1000  # what the learned layer reads of one text; the rules read everything
 WINDOW = 48  # tokens per window for long texts
 STRIDE = 24
-PRIOR_TOKENS = 12.0  # pseudo-count of neutral tokens in every pooled window (see the module docstring)
+PRIOR_TOKENS = 4.0  # pseudo-count of neutral tokens in every pooled window (see the module docstring)
 
 
 class ModelUnavailable(RuntimeError):

@@ -111,10 +111,17 @@ def neutral_vector(ids: list[np.ndarray], y: np.ndarray, table: np.ndarray) -> n
 
 
 def mean_vectors(ids: list[np.ndarray], table: np.ndarray, neutral: np.ndarray | None = None,
-                 prior: float = PRIOR_TOKENS) -> np.ndarray:
-    """Shrunk means (sum + prior * neutral) / (n + prior), as the detector pools (one window)."""
+                 prior: float = 0.0) -> np.ndarray:
+    """(sum + prior * neutral) / (n + prior); training uses prior 0, plain means.
+
+    The shrinkage towards the neutral token is applied at inference only (PRIOR_TOKENS): trained
+    with it, the optimiser scales every weight up to undo it, and long texts then saturate (long
+    benign role-play prompts were blocked). Trained on plain means, the weights mean what they
+    mean for a text of typical length, and the prior only discounts short texts.
+    """
     neutral = np.zeros(table.shape[1], np.float32) if neutral is None else neutral
-    return np.stack([(table[i].sum(axis=0) + prior * neutral) / (i.size + prior) for i in ids])
+    return np.stack([(table[i].sum(axis=0) + prior * neutral) / (i.size + prior) if i.size or prior else neutral
+                     for i in ids])
 
 
 def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float, sample_weight: np.ndarray) -> tuple[np.ndarray, float]:

@@ -23,7 +23,7 @@ shopper = LlmAgent(
         "colour, size, material and price (e.g. 'red dresses under $80 in size M', 'show me sneakers', "
         "'do you sell watches?', 'black leather boots', 'a winter coat', 'white t-shirts in L', "
         "'jackets between $50 and $150'), answers questions about a product (material, sizes, "
-        "colours, stock, price), and manages the cart and checkout (e.g. 'add it to my cart', "
+        "colours, stock, price; e.g. 'tell me about this product', 'is it in stock?'), and manages the cart and checkout (e.g. 'add it to my cart', "
         "'what's in my cart?', 'I'd like to check out', 'yes, confirm my order', 'my past orders')."
     ),
     instruction=load("shopper"),

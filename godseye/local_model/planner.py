@@ -80,7 +80,7 @@ def _route(view: RequestView) -> Decision:
         return Decision(text=replies.greeting(view))
     targets = dict(view.transfer_targets)
     last = _last_target(view)
-    scores = dict(rank(view.user_text, targets))
+    scores = dict(rank(slots.without_ids(view.user_text), targets))
     best, score = max(scores.items(), key=lambda item: item[1])
     if last in targets and _is_follow_up(view):
         # "the second one", "cheaper", "yes": stay with the agent of the previous turn, unless the
@@ -122,12 +122,20 @@ def _choose_tool(view: RequestView, tools: dict[str, ToolSpec]) -> Decision:
         if pending_quote and slots.is_negation(text):
             return Decision(text="No problem, I have not placed the order. Your cart is unchanged.")
 
+    upload = replies.latest_upload_id(view)
+    if upload and upload in text:
+        # The shopper just sent a file reference: check it with the tool that takes uploads, if any.
+        checker = next((n for n, spec in tools.items() if "upload_id" in spec.parameters), None)
+        if checker:
+            args, _ = fill_args(view, tools[checker])
+            return Decision(calls=[(checker, args)])
+
     search_tool = _find_tool(tools, "search")
     refinement = _refined_search(view, search_tool)
     if refinement is not None:
         return refinement
 
-    scores = dict(rank(text, {name: tool_text(spec) for name, spec in tools.items()}))
+    scores = dict(rank(slots.without_ids(text), {name: tool_text(spec) for name, spec in tools.items()}))
     if search_tool and slots.constraints(text).as_args() and slots.ordinal(text) is None:
         # Stated constraints (a price, colour or size) with nothing pointed at describe products to find.
         scores[search_tool] += SEARCH_PRIOR

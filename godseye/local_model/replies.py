@@ -143,6 +143,9 @@ def _render_one(view: RequestView, call: ToolCall) -> str:
         return f"{payload['description']} (preview {payload['result_id']})"
     if isinstance(payload, dict) and payload.get("ok") is False and payload.get("message"):
         return f"Sorry, that didn't work: {payload['message']}"
+    if isinstance(payload, dict) and payload.get("ok") is True and payload.get("upload_id"):
+        return ("Thanks, your photo is accepted and ready for try-on. Ask me to show any product on you, "
+                "for example \"show me how the first one looks on me\".")
     if is_product(payload) and ("get" in name or "detail" in name):
         return _product_answer(view, payload)
     products = products_in(payload)

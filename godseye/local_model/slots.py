@@ -205,3 +205,11 @@ _GREETING_RE = re.compile(
 def is_greeting(text: str) -> bool:
     """A message that only greets: answered with a welcome, not routed or searched."""
     return bool(_GREETING_RE.match(text))
+
+
+_ANY_ID_RE = re.compile(r"\b(?:[A-Z]{1,4}-?\d{3,8}|up_[0-9a-f]{6,32}|to_[0-9a-f]{6,32})\b")
+
+
+def without_ids(text: str) -> str:
+    """The text with product and upload ids replaced by "it": ids carry no meaning for matching."""
+    return _ANY_ID_RE.sub("it", text)
