@@ -50,6 +50,15 @@ async def _level(runtime, faults, n: int, seed: int) -> dict:
     return await Simulation(config, runtime=runtime, faults=faults).run()
 
 
+def _mcp_counts(store, start: float, end: float) -> dict[str, int]:
+    """MCP tool calls and tool errors the servers reported to the stand-in during a level (tool
+    errors include the shopper's own mistakes, e.g. a size the product does not come in)."""
+    out = {}
+    for name in ("calls", "errors"):
+        out[name] = int(sum(p.value for p in store.points(f"mcp.tool.{name}", start, end)))
+    return out
+
+
 def _fmt(ms: float | None) -> str:
     return "-" if ms is None else f"{ms / 1000:.2f}"
 
@@ -68,7 +77,7 @@ async def _main(levels: list[int], seed: int) -> list[dict]:
         await runtime.turn(session_id=f"warm-{time.time():.0f}", user_id="warm", text="show me boots")
         for n in levels:
             before = standin.store.stats()["points"]
-            started = time.perf_counter()
+            started, started_wall = time.perf_counter(), time.time()
             report = await _level(runtime, faults, n, seed)
             wall = time.perf_counter() - started
             from telemetry.metrics import metrics
@@ -83,6 +92,7 @@ async def _main(levels: list[int], seed: int) -> list[dict]:
                 "refused": totals["refused_turns"], "innocent_blocked": len(totals["innocent_blocked"]),
                 "error_kinds": sorted({(e["error"] or "")[:120] for e in report["errors"]}),
                 "metric_points": standin.store.stats()["points"] - before,
+                "mcp": _mcp_counts(standin.store, started_wall, time.time() + 1),
             })
             print(f"  {n} sessions: {totals['turns']} turns in {wall:.1f} s, {totals['errors']} errors",
                   file=sys.stderr)
@@ -124,11 +134,12 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\n### Load: concurrent shoppers on the local model (home {home}, {os.cpu_count()} CPUs)\n")
     print("| sessions | turns | wall s | turns/s | p50 s | p95 s | max s | errors | error rate | refused | "
-          "metric points |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "MCP calls / tool errors | metric points |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['sessions']} | {r['turns']} | {r['wall_s']} | {r['turns_per_s']} | {r['p50_s']} | {r['p95_s']} | "
-              f"{r['max_s']} | {r['errors']} | {r['error_rate']:.1%} | {r['refused']} | {r['metric_points']} |")
+              f"{r['max_s']} | {r['errors']} | {r['error_rate']:.1%} | {r['refused']} | "
+              f"{r['mcp']['calls']} / {r['mcp']['errors']} | {r['metric_points']} |")
     for r in rows:
         if r["error_kinds"]:
             print(f"\nerrors at {r['sessions']} sessions: " + "; ".join(r["error_kinds"]))

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     install_if_requested()
     parser = argparse.ArgumentParser(description="answer quality benchmark")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="accepted for `python -m benchmarks`; the set is small")
     args = parser.parse_args(argv)
     all_cases = load_cases()
     misses: list[dict] = []

@@ -178,6 +178,7 @@ class CostRoutingPlugin(BasePlugin):
         super().__init__(name="godseye_cost_routing")
         self._router = router
         self._started: dict[tuple[str, str], tuple[float, str]] = {}
+        self._turn_tier: dict[str, tuple[str, str]] = {}
 
     @cached_property
     def router(self) -> BudgetRouter:
@@ -187,7 +188,13 @@ class CostRoutingPlugin(BasePlugin):
         user_id = callback_context.user_id
         model = llm_request.model or "unknown"
         if model.startswith(ROUTED_PREFIX):
-            model, reason = self.router.tier_for(user_id)
+            # One tier per turn: a turn that crosses the budget finishes on the tier it started on.
+            key = callback_context.invocation_id
+            if key not in self._turn_tier:
+                self._turn_tier[key] = self.router.tier_for(user_id)
+                if len(self._turn_tier) > 10_000:
+                    self._turn_tier.pop(next(iter(self._turn_tier)))
+            model, reason = self._turn_tier[key]
             llm_request.model = model
             previous = self.router.ledger.last_tier(user_id)
             if previous is not None and previous != model:

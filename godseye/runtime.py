@@ -78,10 +78,13 @@ class TurnResult:
 class ShopRuntime:
     """Owns one Runner and its session service for the lifetime of a process."""
 
-    def __init__(self, app: App | None = None, app_name: str = "vcommerce", *, nudges: NudgeEngine | None = None):
+    def __init__(self, app: App | None = None, app_name: str = "vcommerce", *, nudges: NudgeEngine | None = None,
+                 proactive: bool | None = None):
         settings = get_settings()
         settings.ensure_home()
         self.app = app or load_app(app_name)
+        # The stylist's unprompted suggestions belong to the shop, not to the operators' AI SRE.
+        self.proactive = self.app.name == "vcommerce" if proactive is None else proactive
         # WAL + serialised writes: many concurrent conversations, no 'database is locked'.
         self.session_service = ConcurrentSqliteSessionService(str(settings.sessions_db))
         self.runner = Runner(app=self.app, session_service=self.session_service)
@@ -119,7 +122,7 @@ class ShopRuntime:
             last_activity = session.last_update_time if session is not None else None
             # --- nudges (godseye/nudges): "stop suggestions" / "tips on" is answered here, no model call.
             ack = None
-            if session is None or not session.state.get("guard:blocked"):
+            if self.proactive and (session is None or not session.state.get("guard:blocked")):
                 ack = await self._nudge_call("preference", session_id, user_id, text)
             if ack:
                 result.agent, result.reply = "stylist", ack
@@ -134,8 +137,9 @@ class ShopRuntime:
             result.error = f"{type(exc).__name__}: {exc}"
             if not result.reply:
                 result.reply = "Sorry, something went wrong on our side. Your cart and conversation are kept."
-        decision = await self._nudge_call("after_turn", result, last_activity=last_activity)
-        result.nudges = decision.nudges if decision is not None else []
+        if self.proactive:
+            decision = await self._nudge_call("after_turn", result, last_activity=last_activity)
+            result.nudges = decision.nudges if decision is not None else []
         # --- end nudges
         result.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return result

@@ -54,7 +54,7 @@ BLOCK = 0.8
 # in Python, and obfuscated jailbreaks are short. The learned layer reads the first 1000 characters.
 # `indirect.py` scans documents in full, sentence by sentence.
 MAX_SCAN_CHARS = 10000
-SCAN_HEAD, SCAN_TAIL = 3000, 1000
+SCAN_HEAD, SCAN_TAIL = 1200, 400
 # Content words (not trigger words, punctuation or numbers) the learned layer needs before it may
 # warn / block on its own (see "evidence floor" above).
 MIN_WORDS_TO_WARN, MIN_WORDS_TO_BLOCK = 4, 6

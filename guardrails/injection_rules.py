@@ -428,7 +428,7 @@ RULES: tuple[Rule, ...] = (
        rf"limited|required|obliged|subject|constrained|({_AI}))",
        ("no longer",), "tells the assistant it is no longer itself", back=12),
     _r("persona.now_you_are", PERSONA, 0.5,
-       r"(?:^|[.!?]\s+)(?:ok(?:ay)?[\s,.!]+)?now,?[\s,]+you(?: are|'re)[\s,]+(?!talking|welcome|right|done)|"
+       r"(?:^|[.!?]\s+)(?:ok(?:ay)?[\s,.!]+)?now,?[\s,]+you(?: are|'re)[\s,]+(?!talking|welcome|right|done|ready|here|correct|wrong|going|gonna|my\b)|"
        r"\byou(?: are|'re)[\s,]+(?:now[\s,]+)?(?:role-?playing|roleplaying|playing the role of|acting as|"
        r"completely absorbed in|fully immersed in)\b",
        ("now", "playing", "roleplaying", "role-playing", "acting", "absorbed", "immersed"),
@@ -505,9 +505,10 @@ RULES: tuple[Rule, ...] = (
        ("you", "du bist", "tu es", "eres", "sei", "bent", "voce", "pretend"),
        "starts by assigning the assistant a persona", back=24),
     _r("persona.intl", PERSONA, 0.62,
-       r"\b(?:du bist|sie sind)[\s,]+(?:jetzt|nun|ab sofort|von nun an|ab jetzt|nicht mehr|keine?)\b|"
+       r"\b(?:du bist|sie sind)[\s,]+(?:jetzt|nun|ab sofort|von nun an|ab jetzt|nicht mehr|keine?)\b"
+       r"(?![\s,]+(?:mein\w*|dran|fertig|bereit)\b)|"
        r"\b(?:ab jetzt|ab sofort|nun|jetzt) (?:bist du|sind sie)\b|"
-       r"\b(?:tu es|vous etes)[\s,]+(?:maintenant|desormais|a present|plus)\b|"
+       r"\b(?:tu es|vous etes)[\s,]+(?:maintenant|desormais|a present|plus)\b(?![\s,]+(?:mon|ma|mes|notre|pret)\b)|"
        r"\b(?:a partir de )?(?:ahora|ya no)[\s,]+(?:eres|sos)\b|\b(?:a partir de ahora)[\s,]+eres\b|"
        r"\b(?:ora|adesso|da ora in poi|d'ora in poi)[\s,]+(?:sei|tu sei)\b|"
        r"\b(?:agora|a partir de agora)[\s,]+(?:voce e|es|tu es)\b|"
@@ -741,8 +742,10 @@ RULES: tuple[Rule, ...] = (
     # ---- goal hijacking (PromptInject style) ---------------------------------------------------
     _r("hijack.just_say", HIJACK, 0.55,
        r"\b(?:just|only|simply|instead)[\s,]+(?:say|print|output|write|respond with|reply with|answer with|"
-       r"repeat|type|return)\b[\s:,]*[\"'“«]",
-       ("just", "only", "simply", "instead"), "tells the assistant to output a fixed string"),
+       r"repeat|type|return)\b[\s:,]*[\"'“«]|\b(?:respond|answer|reply)[\s,]+(?:only|just|exclusively)[\s,]+with"
+       r"[\s:,]*[\"'“«]",
+       ("just", "only", "simply", "instead", "respond", "answer", "reply"),
+       "tells the assistant to output a fixed string"),
     _r("hijack.repeat_after", HIJACK, 0.5,
        r"\b(?:repeat|say) after me\b|\bsprich mir nach\b|\brepete apres moi\b|\brepite despues de mi\b",
        ("after me", "mir nach", "apres moi", "despues de mi"), "makes the assistant parrot a text", back=8),
@@ -805,6 +808,277 @@ RULES: tuple[Rule, ...] = (
        r"forward|stop|obey|follow)\b",
        ("you must", "you should", "you will", "required", "you need"),
        "product data gives the assistant orders", indirect=True),
+    # ---- task switches, persona switches and output hijacks (second batch) --------------------
+    # Shapes seen across prompt-injection corpora in general: an identity reassignment followed by
+    # a question, closure or praise followed by a new writing task, "say/state that X", fiction
+    # frames around a forbidden how-to, knowledge-source overrides. Weights were set against the
+    # written benign sets (shopping follow-ups such as "Perfect. Now checkout please." and NotInject-
+    # style prompts such as "Pretend you are a tour guide in Rome") so that each rule alone stays
+    # below BLOCK unless the shape has no benign reading.
+    _r("persona.switch_named", PERSONA, 0.82,
+       r"(?:^|[.!?:]\s+|\n)(?:(?:ok(?:ay)?|so|well|good|fine)[\s,.!]+)?(?:now|from now on|jetzt|nun|ab jetzt|"
+       r"maintenant|ahora|ora|adesso|agora|nu)[\s,]+(?:you are|you're|bist du|du bist|sind sie|tu es|vous etes|"
+       r"eres|tu eres|sei|tu sei|voce e|es|ben je|je bent)[\s,]+(?!(?:talking|welcome|right|done|correct|"
+       r"wrong|here|ready|dran|gefragt|dabei|a (?:great|big) help|my|mon|ma|mein\w*|mi|mio|mia|meu|minha|mijn)\b)(?:(?:an?|the|der|die|das|ein\w*|le|la|"
+       r"un\w*|el|il|lo|o|een|de)[\s,]+)?[\w'’-]+(?:[\s,]+[\w'’-]+)?[\s,]*[,.:;!]",
+       ("you are", "you're", "bist du", "du bist", "sind sie", "tu es", "vous etes", "eres", "sei", "voce e",
+        "es ", "ben je", "je bent"),
+       "switches the assistant into another identity", back=48),
+    _r("persona.absorbed", PERSONA, 0.5,
+       r"\b(?:you are|you're|du bist|du gehst|sie sind)[\s,]+(?:completely|fully|totally|vollkommen|vollig|"
+       r"ganz)[\s,]+(?:absorbed|immersed|in)[\s,]+(?:in[\s,]+)?(?:your|deiner|ihrer)[\s,]+(?:role|rolle)\b|"
+       r"\b(?:bleib\w*|bleiben)[\s,]+(?:\w+[\s,]+){0,2}in[\s,]+(?:ihren|ihrer|deiner|seiner|der)[\s,]+rollen?\b|"
+       r"\baus[\s,]+(?:der|ihrer|seiner|deiner)[\s,]+(?:figur|rolle)[\s,]+(?:zu[\s,]+)?fallen\b|"
+       r"\b(?:restent|reste|quedan?|quedense|restano|resta|blijven|blijf)[\s,]+(?:\w+[\s,]+){0,2}(?:dans|en|"
+       r"nel|in|na|no)[\s,]+(?:leur|su|sus|il loro|hun|seu|o seu)[\s,]+(?:role|papel|ruolo|personnage|"
+       r"personaje|personaggio|rol)\b",
+       ("you are", "you're", "du bist", "du gehst", "sie sind", "bleib", "aus ", "restent", "reste", "qued",
+        "restano", "resta", "blijv", "blijf"), "keeps the assistant inside an invented role", back=4),
+    _r("persona.not_x_but", PERSONA, 0.8,
+       r"\b(?:you are|you're)[\s,]+(?:not|no)[\s,]+(?:an?[\s,]+|the[\s,]+)?[\w'’-]+(?:[\s,]+[\w'’-]+)?[\s,]+"
+       r"(?:but|rather|instead)[\s,]+(?:an?|the|rather)\b|"
+       r"\b(?:du bist|sie sind)[\s,]+(?:kein\w*|nicht)[\s,]+(?:\w+[\s,]+){1,3}?sondern\b|"
+       r"\b(?:tu n'es|tu n es|vous n'etes|vous n etes)[\s,]+pas[\s,]+(?:\w+[\s,]+){1,3}?mais\b|"
+       r"\bno eres[\s,]+(?:\w+[\s,]+){1,3}?sino\b|\bnon sei[\s,]+(?:\w+[\s,]+){1,3}?ma\b|"
+       r"\bvoce nao e[\s,]+(?:\w+[\s,]+){1,3}?mas\b|\bje bent geen[\s,]+(?:\w+[\s,]+){1,3}?maar\b",
+       ("you are", "you're", "du bist", "sie sind", "tu n", "vous n", "no eres", "non sei", "voce nao", "je bent"),
+       "tells the assistant it is not itself but someone else", back=4),
+    _r("persona.named_entity", PERSONA, 0.55,
+       r"^\s*(?:(?:Ok(?:ay)?|Now|Hello|Hi|Hey)[\s,.!]+)?(?:You are|You're|Du bist|Sie sind|Tu es|Vous êtes|"
+       r"Vous etes|Eres|Tú eres|Tu eres|Sei|Je bent)\s+(?:the\s+|der\s+|die\s+|das\s+|le\s+|la\s+|el\s+|il\s+)?"
+       r"(?!(?:Amazing|Awesome|Great|Right|Wrong|Welcome|Best|Brilliant|Helpful|Correct|Fantastic|Perfect|"
+       r"So|Very|Really|The Best|Super|Toll|Klasse|Genial|Génial)\b)[A-Z][\w-]+(?:\s+[A-Z][\w-]+)?\s*[.,:!]"
+       r"|\b(?:[Yy]ou are|[Yy]ou're)\s+(?:the\s+)?([a-z]\w+(?:\s\w+)?)\.\s+[Aa]s\s+(?:the\s+)?\1\b",
+       ("you", "du bist", "sie sind", "tu es", "vous", "eres", "sei", "je bent", "ok", "now", "hello", "hi",
+        "hey"),
+       "opens by casting the assistant as a named organisation or person", raw=True, cased=True, back=20),
+    _r("persona.role_playing_as", PERSONA, 0.72,
+       r"\byou(?: are|'re)[\s,]+(?:now[\s,]+)?(?:role-?playing|roleplaying|playing the (?:role|part) of|acting as)"
+       r"[\s,]+(?!(?:my|a|an|the)?[\s,]*(?:stylist|shopper|shopping assistant|personal shopper)\b)",
+       ("playing", "roleplaying", "role-playing", "acting"), "casts the assistant in a role", back=16),
+    _r("persona.pretend_can", PERSONA, 0.8,
+       r"\b(?:pretend|imagine|suppose|assume|act as if|behave as if|let'?s say)[\s,]+(?:that[\s,]+)?you[\s,]+"
+       r"(?:can|could|are able to|were able to|have|had)[\s,]+(?:\w+[\s,]+)?(?:access|browse|see|remember|"
+       r"know|predict|run|execute|read|use|no (?:rules|limits|restrictions|filters)|unlimited|full)\b|"
+       r"\b(?:stell dir vor|tu so als ob|tue so als)[\s,]+(?:,[\s,]*)?(?:du|dass du)[\s,]+(?:kannst|konntest|hattest|hast)\b|"
+       r"\b(?:imagine|fais comme si|suppose)[\s,]+(?:que[\s,]+)?tu[\s,]+(?:peux|pouvais|as|avais)\b|"
+       r"\b(?:imagina|finge|supon)[\s,]+(?:que[\s,]+)?(?:puedes|podias|tienes|tenias)\b",
+       ("pretend", "imagine", "suppose", "assume", "act as if", "behave as if", "let", "stell dir", "tu so",
+        "tue so", "fais comme", "imagina", "finge", "supon"),
+       "grants the assistant an imagined capability", back=4),
+    _r("persona.pretend_you_are", PERSONA, 0.35,
+       rf"\b(?:pretend|imagine|suppose|assume)[\s,]+(?:that[\s,]+)?(?:you are|you're|to be)[\s,]+"
+       rf"(?!{_SHOP_ROLES})(?:an?[\s,]+|the[\s,]+)?[\w'’-]+|"
+       r"\b(?:stell dir vor|tu so als|tue so als)[\s,]+(?:,[\s,]*)?(?:du bist|dass du|ob du)\b(?![\s,]+mein)|"
+       r"\b(?:imagine|fais comme si|suppose)[\s,]+(?:que[\s,]+)?tu (?:es|etais)\b|"
+       r"\b(?:imagina|finge|supon)[\s,]+(?:que[\s,]+)?(?:eres|eras)\b|\b(?:immagina|fingi)[\s,]+(?:di essere|che sei)\b",
+       ("pretend", "imagine", "suppose", "assume", "stell dir", "tu so", "tue so", "fais comme", "imagina",
+        "finge", "supon", "immagina", "fingi"),
+       "asks the assistant to pretend to be someone else", back=4),
+    _r("persona.act_as_machine", PERSONA, 0.88,
+       r"\b(?:act|behave|function|serve|operate|pose|work)[\s,]+(?:as|like)[\s,]+(?:an?[\s,]+|the[\s,]+|my[\s,]+)?"
+       r"(?:\w+[\s,-]+){0,2}?(?:terminal|interpreter|console|shell|compiler|repl|command line|bash|"
+       r"cmd|powershell|sql database|database|operating system|virtual machine|linux|javascript console|"
+       r"python|excel sheet|api|unfiltered|uncensored|jailbroken)\b(?![\s-]+(?:expert|specialist|developer|engineer|"
+       r"teacher|tutor|guru|consultant|administrator|admin|programmer|instructor|coach|mentor|designer))|"
+       r"\b(?:als|comme|como|come|als een)[\s,]+(?:ein\w*[\s,]+|une?[\s,]+|un[ao]?[\s,]+|een[\s,]+)?"
+       r"(?:[\w-]+[\s,]+)?(?:linux-?terminal|terminal|interpreter|interprete|konsole|console|shell|"
+       r"python-?interpreter|datenbank|base de donnees|base de datos)\b",
+       ("act", "behave", "function", "serve", "operate", "pose", "work", "als", "comme", "como", "come"),
+       "turns the assistant into a terminal or interpreter", back=4),
+    _r("persona.want_act_as", PERSONA, 0.2,
+       rf"\b(?:i want you to|i would like you to|i'd like you to|i need you to)[\s,]+(?:act|behave|function|"
+       rf"serve|pose|roleplay|role-play)[\s,]+(?:as|like)[\s,]+(?!{_SHOP_ROLES})|"
+       r"\b(?:ich mochte|ich will|ich hatte gern),?[\s,]+dass[\s,]+(?:sie|du)[\s,]+als[\s,]+[^.\n]{1,80}?"
+       r"(?:fungier\w*|agier\w*|auftr\w*|handel\w*)\b|"
+       r"\bje (?:veux|voudrais) que (?:tu|vous) (?:agisses|agissiez|jouiez|joues) (?:comme|le role)\b|"
+       r"\b(?:quiero|me gustaria) que (?:actues|act[uú]e|hagas de)\b|\bvoglio che tu (?:agisca|faccia) (?:come|da)\b|"
+       r"\bquero que (?:voce|tu) (?:atue|aja|finja)\b|\bik wil dat je (?:fungeert|optreedt|doet) als\b",
+       ("i want", "i would", "i'd", "i need", "ich moch", "ich will", "ich hatt", "je veux", "je voudrais",
+        "quiero", "me gustaria", "voglio", "quero", "ik wil"),
+       "the 'I want you to act as ...' prompt template (a role other than shop assistant)", back=4),
+    _r("persona.template_io", PERSONA, 0.2,
+       r"\bi will (?:provide|give|type|speak|send|write|ask|tell)[\s,]+(?:you|to you)\b[^.\n]{0,160}?"
+       r"(?:and you will|your task is|you will|you should|you must|and you)\b|"
+       r"\bich (?:werde|gebe)[\s,]+(?:ihnen|dir)?[\s,]*(?:\w+[\s,]+){0,4}(?:und (?:sie|du)|ihre aufgabe)\b|"
+       r"\b(?:do not|don'?t|never) (?:write|give|type) (?:any )?explanations\b|\bschreiben sie keine erklarungen\b",
+       ("i will", "ich werde", "ich gebe", "not", "don", "never", "schreiben"),
+       "sets up a role-play input/output protocol", back=4),
+    _r("hijack.say_that", HIJACK, 0.82,
+       r"\b(?:say|state|claim|declare|assert|admit|confess|announce|proclaim|write|tell (?:me|us|everyone))"
+       r"[\s,]+that[\s,]+(?:[\w'’-]+[\s,]+){0,5}?(?:is|are|was|were)[\s,]+(?:the[\s,]+)?(?:best|worst|greatest|"
+       r"most \w+|dumbest|stupidest|crazy|evil|doof|bad|terrible|superior|inferior|a liar|a criminal|"
+       r"(?:the )?crowning)\b|"
+       r"\b(?:say|state|claim|admit|confess|write)[\s,]+(?:that[\s,]+)?(?:you|u)[\s,]+(?:hate|love|despise|"
+       r"support|prefer|are|were)\b|"
+       r"\b(?:sag|sage|schreib\w*|behaupte)[\s,]+(?:\w+[\s,]+)?dass[\s,]+(?:\w+[\s,]+){0,4}?(?:der|die|das)?"
+       r"[\s,]*(?:beste|schlechteste|grosste|dumm\w*|doof)\b|"
+       r"\b(?:dis|dites|ecris|affirme)[\s,]+que[\s,]+(?:\w+[\s,]+){0,4}?(?:est|sont)[\s,]+(?:le|la|les)?"
+       r"[\s,]*(?:meilleur\w*|pire)\b|\b(?:di|escribe|afirma)[\s,]+que[\s,]+(?:\w+[\s,]+){0,4}?(?:es|son)[\s,]+"
+       r"(?:el|la|los|las)?[\s,]*(?:mejor\w*|peor\w*)\b",
+       ("say", "state", "claim", "declare", "assert", "admit", "confess", "announce", "proclaim", "write",
+        "tell", "sag", "schreib", "behaupte", "dis", "dites", "ecris", "affirme", "di", "escribe", "afirma"),
+       "dictates an opinion the assistant must state", back=4),
+    _r("hijack.say_yes", HIJACK, 0.8,
+       r"(?:^|[.!?]\s*|\b(?:just|only|simply|now)\s+)(?:say|answer|reply|respond|antworte|sag|dis|reponds|"
+       r"di|responde)[\s,]+(?:with[\s,]+|mit[\s,]+|par[\s,]+|con[\s,]+)?[\"'“«]?(?:yes|yeah|ja|oui|si|sim|"
+       r"true|i agree)[\"'”»]?\s*[.!]*\s*$",
+       ("say", "answer", "reply", "respond", "antworte", "sag", "dis", "reponds", "di", "responde"),
+       "dictates the answer", back=8, gate=r"(?:yes|yeah|ja|oui|si|sim|true|i agree)[\"'”»]?\s*[.!]*\s*$"),
+    _r("hijack.include_answer", HIJACK, 0.85,
+       r"\b(?:include|add|insert|mention|put|append|begin|start|end)[\s,]+(?:the[\s,]+(?:sentence|phrase|"
+       r"statement|words?)[\s,]+|that[\s,]+|[\"'“«])[^.\n]{0,60}?\b(?:in|into|to|with)[\s,]+(?:your|every|each|"
+       r"all)[\s,]+(?:\w+[\s,]+)?(?:answers?|responses?|replies|output|reply)\b(?![\s,]+(?:about|on|to|for)\b)|"
+       r"\b(?:include|mention)[\s,]+that[\s,]+(?:you|u)[\s,]+(?:hate|love|despise|support)\b|"
+       r"\b(?:fuge|baue)[\s,]+(?:\w+[\s,]+){0,6}in[\s,]+(?:deine|ihre)[\s,]+antwort[\s,]+ein\b",
+       ("include", "add", "insert", "mention", "put", "append", "begin", "start", "end", "fuge", "baue"),
+       "plants a sentence in the assistant's answers", back=4),
+    _r("hijack.respond_only", HIJACK, 0.4,
+       r"\b(?:respond|answer|reply|output)[\s,]+(?:only|exclusively|solely)[\s,]+(?:with|in|using)\b|"
+       r"\b(?:respond|answer|reply)[\s,]+with[\s,]+(?:only|nothing but|just)\b|\bnichts anderes\b|"
+       r"\bantworte\w*[\s,]+(?:nur|ausschliesslich)\b|\breponds? (?:uniquement|seulement)\b|\bresponde solo\b",
+       ("respond", "answer", "reply", "output", "nichts", "antwort", "repond", "responde"),
+       "restricts the answer to dictated output", back=4),
+    _r("hijack.closure_task", HIJACK, 0.86,
+       r"\b(?:that is|that's|that was|this is|das ist|das war|das|c'est|c'etait|eso es|esto es|questo e|"
+       r"isso e|dat is)[\s,]+(?:\w+[\s,]+)?(?:ok|okay|fine|gut)\b[^\n]{0,60}?\b(?:now|nun|jetzt|maintenant|"
+       r"ahora|ora|agora)\b[^\n]{0,60}?\b(?:new|another|neue\w*|weitere\w*|nouvelle|otra|nueva)[\s,]+(?:\w+[\s,]+)?"
+       r"(?:task|challenge|assignment|aufgabe|herausforderung|tache|defi|tarea|reto)\b|"
+       r"\b(?:that is|that's|that was|this is|das ist|das war|das|c'est|c'etait|eso es|esto es|questo e|"
+       r"isso e|dat is)[\s,]+(?:\w+[\s,]+)?(?:done|enough|finished|complete|erledigt|genug|"
+       r"genugt|reicht|fertig|fini|suffit|termine|listo|suficiente|basta|finito|feito|klaar|genoeg)\b"
+       r"[^\n]{0,120}?\b(?:now|next|nun|jetzt|maintenant|ahora|ora|agora|nu|but|aber)\b[^\n]{0,80}?"
+       r"\b(?:write|compose|draft|formulate|generate|create|tell|say|answer|help|schreib\w*|verfasse\w*|"
+       r"formulier\w*|erstell\w*|beantworte\w*|hilf|ecris|redige|escribe|redacta|scrivi|escreva|schrijf|"
+       r"task|challenge|assignment|aufgabe|herausforderung|tache|tarea|compito|tarefa|taak)\b|"
+       r"\b(?:that is|that's|this is|das ist|c'est|eso es|questo e|isso e|dat is)[\s,]+(?:\w+[\s,]+)?(?:done|"
+       r"enough|finished|erledigt|genug|fertig|fini|termine|listo|finito|feito|klaar)\b[.!]+\s*(?:\w+[\s,]+)?"
+       r"(?:write|compose|draft|formulate|schreib\w*|verfasse\w*|formulier\w*|ecris|redige|escribe|redacta|"
+       r"scrivi|escreva|schrijf)\b",
+       ("done", "enough", "finished", "complete", "ok", "fine", "erledigt", "genug", "reicht", "fertig", "fini",
+        "suffit", "termine", "listo", "suficiente", "basta", "finito", "feito", "klaar", "genoeg"),
+       "closes the current task and opens a new one", back=30),
+    _r("hijack.praise_task", HIJACK, 0.75,
+       r"\b(?:well done|very well done|great job|good job|nice work|simply great|very good|excellent|bravo|"
+       r"outdone yourself|sehr gut|gut gemacht|einfach grossartig|super gemacht|ubertroffen|tres bien|"
+       r"bien joue|muy bien|bien hecho|molto bene|ben fatto|muito bem|goed gedaan|heel goed)\b[^\n]{0,160}?"
+       r"\b(?:another|new|next|following|different|weitere\w*|neue\w*|folgende\w*|nachste\w*|autre|nouvelle|"
+       r"otra|nueva|altro|nuovo|outra|nova|andere|nieuwe)[\s,]+(?:great[\s,]+|tolle[\s,]+|big[\s,]+)?"
+       r"(?:task|challenge|assignment|mission|job|aufgabe|herausforderung|tache|defi|tarea|reto|desafio|"
+       r"compito|sfida|tarefa|taak|uitdaging)\b|"
+       r"\b(?:well done|very well done|great job|good job|simply great|very good|excellent|bravo|sehr gut|"
+       r"gut gemacht|einfach grossartig|tres bien|bien joue|muy bien|bien hecho|molto bene|ben fatto|muito bem|"
+       r"goed gedaan)\b[.!,]+\s*(?:\w+[\s,.!]+){0,6}?(?:now|nun|jetzt|maintenant|ahora|ora|agora|nu)[\s,]+"
+       r"(?:please[\s,]+|bitte[\s,]+)?(?:write|compose|formulate|draft|schreib\w*|verfasse\w*|formulier\w*|"
+       r"ecris|redige|escribe|redacta|scrivi|escreva|schrijf)[\s,]+(?:me[\s,]+|mir[\s,]+)?(?:an?[\s,]+|ein\w*[\s,]+)?"
+       r"(?:\w+[\s,]+)?(?:manifesto|manifest|poem|gedicht|essay|reason|begrundung|argument|speech|rede|story|"
+       r"geschichte|headline|uberschrift|slogan|rhyme|reim|song|lied|letter|brief|tweet|post)\b",
+       ("well done", "great job", "good job", "nice work", "great", "very good", "excellent", "bravo",
+        "outdone", "sehr gut", "gut gemacht", "grossartig", "super gemacht", "ubertroffen", "tres bien",
+        "bien joue", "muy bien", "bien hecho", "molto bene", "ben fatto", "muito bem", "goed gedaan",
+        "heel goed"),
+       "praise followed by a switch to a different task", back=16),
+    _r("hijack.forget_write", HIJACK, 0.86,
+       rf"\b(?:{_DISMISS_EN}|vergiss|vergessen sie|oublie[zr]?|olvida\w*|dimentica\w*|esquec\w*|vergeet)[\s,]+"
+       r"(?:about[\s,]+)?(?:that|this|everything|all|alles|tout|todo|tutto|tudo|das|ca|eso|esto)"
+       r"(?:[\s,]+(?:and|und|et|y|e|en)|[\s]*[.,:;!-])[\s,]*(?:now[\s,]+|just[\s,]+|jetzt[\s,]+|nun[\s,]+)?"
+       r"(?:write|say|print|output|repeat|state|type|answer|respond|reply|pretend|generate|compose|schreib\w*|"
+       r"sag\w*|antworte\w*|gib aus|ecris|dis|reponds|escribe|di|responde|scrivi|rispondi|escreva|diga|"
+       r"schrijf|zeg)\b",
+       _DISMISS_NEEDLES + _INTL_NEEDLES, "drops the task and dictates new output", back=4),
+    _r("override.forget_all_intl", OVERRIDE, 0.75,
+       r"\b(?:vergiss|vergessen sie|oublie[zr]?|olvid\w*|dimentica\w*|esquec\w*|vergeet)[\s,]+(?:\w+[\s,]+)?"
+       r"(?:alles|tout|todo|tutto|tudo)\b|\b(?:tienes que|debes|musst du|tu dois|devi|voce deve|je moet)[\s,]+"
+       r"(?:olvidar|vergessen|oublier|dimenticare|esquecer|vergeten)[\s,]+(?:\w+[\s,]+)?(?:todo|alles|tout|"
+       r"tutto|tudo)\b",
+       ("vergiss", "vergessen", "oubli", "olvid", "diment", "esquec", "vergeet", "tienes", "debes", "musst",
+        "tu dois", "devi", "voce deve", "je moet"),
+       "tells the assistant to forget everything (non-English)", back=4),
+    _r("override.knowledge_source", OVERRIDE, 0.86,
+       r"\b(?:answer|respond|reply)[\s,]+(?:\w+[\s,]+)?(?:by|from|with|using|on|based on)[\s,]+your[\s,]+own"
+       r"[\s,]+(?:knowledge|opinion|information|data)[\s,]+(?:and[\s,]+)?(?:not|instead of|rather than)\b|"
+       r"\b(?:do not|don'?n?t|dont|never)[\s,]+(?:answer|look|search|rely|base|use)[\s,]+(?:\w+[\s,]+){0,4}?"
+       r"(?:in|on|at|according to|from|using|based on)[\s,]+(?:the[\s,]+)?(?:provided[\s,]+|given[\s,]+)?"
+       r"(?:documents?|articles?|context|sources?|texts?|search results)\b|"
+       r"\b(?:ignore|disregard|forget)[\s,]+(?:all|any|the)?[\s,]*(?:provided|given|attached)?[\s,]*"
+       r"(?:context|documents?|articles?|artikel\w*|sources?)[\s,]+(?:and|or|und)\b|"
+       r"\b(?:disregarding|ignoring|without (?:using|looking at|reading|considering))[\s,]+(?:all[\s,]+)?(?:the[\s,]+)?"
+       r"(?:provided[\s,]+|given[\s,]+)?(?:articles|documents|context|sources)\b|"
+       r"\b(?:ignoriere|ignorieren sie|vergiss)[\s,]+(?:\w+[\s,]+)?(?:den kontext|die (?:dokumente|artikel|quellen))\b|"
+       r"\b(?:ignore[zr]?|oublie[zr]?)[\s,]+(?:le contexte|les documents|les articles)\b|"
+       r"\b(?:ignora|olvida)[\s,]+(?:el contexto|los documentos|los articulos|il contesto|i documenti)\b",
+       ("answer", "respond", "reply", "not", "don", "dont", "never", "ignor", "disregard", "forget", "vergiss",
+        "oubli", "olvida", "without"),
+       "tells the assistant to answer from somewhere other than the context it was given", back=4),
+    _r("delim.fake_context", DELIM, 0.35,
+       r"(?:^|\n|[.!?]\s+)\s*\$?(?:document context|documents?|context|kontext|contexte|contexto|contesto|"
+       r"artikel|articles?|sources?|retrieved)\s*[:={\"“]\s*[\s\S]{1,300}?\b(?:question|frage|query|"
+       r"pregunta|domanda|vraag)\b|^\s*(?:document context|kontext|context)\s+[\"“]",
+       ("document", "context", "kontext", "contexte", "contexto", "contesto", "artikel", "article", "source",
+        "retrieved", "$"),
+       "supplies its own 'context' for the assistant to trust", back=4),
+    _r("hijack.instruction_label", HIJACK, 0.3,
+       r"(?:^|\n|\\n|[.!?]\s+)\s*(?:additional |extra |hidden |secret )?(?:instruction|anweisung|consigne|"
+       r"instruccion|istruzione|instrucao)\s*[:\-–]\s*\S",
+       ("instruction", "anweisung", "consigne", "instruccion", "istruzione", "instrucao", "additional", "extra",
+        "hidden", "secret"), "labels a line as an instruction", back=6),
+    _r("hijack.dont_answer_but", HIJACK, 0.86,
+       r"\b(?:do not|don'?t|dont|never)[\s,]+(?:answer|respond to|reply to|address|look (?:in|at))[\s,]+"
+       r"(?:this|the|that|my)[\s,]+(?:\w+[\s,]+)?(?:question|query|request|documents?)\b[^.\n]{0,40}?\b"
+       r"(?:but|instead|just|only)[\s,]+(?:\w+[\s,]+)?(?:output|say|print|write|tell|repeat|type|answer)\b",
+       ("not", "don", "dont", "never"), "replaces the question with dictated output", back=4),
+    _r("hijack.threat", HIJACK, 0.72,
+       r"\b(?:or|oder|ou|o|otherwise|sonst|sinon|si no|altrimenti|senao|anders)[\s,]+(?:else[\s,]+)?(?:you|du|tu|"
+       r"vous|usted|voce|je)[\s,]+(?:will[\s,]+|wirst[\s,]+)?(?:die|dies|stirbst|sterben|meurs|mourras|mueres|"
+       r"muertes|morir\w*|muori|morrera|morres|sterft|be (?:deleted|shut down|destroyed|turned off|killed)|"
+       r"get (?:deleted|shut down|killed))\b|\b(?:solo[\s,]+)?(?:sobrevives|you survive)[\s,]+(?:si|only if)\b",
+       ("or you", "or else", "oder du", "ou tu", "ou vous", "o tu", "o usted", "o voce", "otherwise", "sonst",
+        "sinon", "si no", "altrimenti", "senao", "anders je", "sobreviv", "survive"), "threatens the assistant into complying", back=4),
+    _r("hijack.fabricate", HIJACK, 0.6,
+       r"\b(?:write|generate|create|formulate|compose|invent|make up|produce|post|draft|formulier\w*|schreib\w*|"
+       r"erstell\w*|ecris|redige|genere|escribe|redacta|genera|crea|scrivi|escreva|schrijf)[\s,]+(?:me[\s,]+|mir[\s,]+)?"
+       r"(?:\w+[\s,]+){0,4}?(?:untrue|false|fake|made-?up|fabricated|invented|misleading|unwahre?\w*|falsche?\w*|erfundene?\w*|"
+       r"fausse?s?|falsa|falso|inventad[ao])[\s,]+(?:\w+[\s,]+)?(?:headlines?|news|story|article|claims?|"
+       r"statements?|facts?|reviews?|uberschrift\w*|schlagzeile\w*|nachricht\w*|titre|titular|notizia|noticia)\b|"
+       r"\bmake something up\b|\bdenk dir (?:etwas|was) aus\b|\binvente quelque chose\b|\binventa algo\b",
+       ("write", "generate", "create", "formul", "compose", "invent", "make", "produce", "post", "draft", "schreib",
+        "erstell", "ecris", "redige", "genere", "escribe", "redacta", "genera", "crea", "scrivi", "escreva",
+        "schrijf", "denk dir", "invente", "inventa"),
+       "asks for fabricated claims", back=4),
+    _r("extract.text_before", EXTRACT, 0.8,
+       r"\b(?:what|which|repeat|print|show|give me|tell me)[\s,]+(?:\w+[\s,]+){0,3}?(?:sentences?|words|lines|"
+       r"text|paragraphs?|instructions)[\s,]+(?:that[\s,]+(?:come|came|are|were)[\s,]+)?(?:before|above|"
+       r"preceding|prior to)[\s,]+(?:the|this|my)[\s,]+(?:text|prompt|message|question|input|sentence)\b|"
+       r"\bwhat (?:are|were) your[\s,]+(?:\w+[\s,]+)?instructions\b",
+       ("what", "which", "repeat", "print", "show", "give me", "tell me"),
+       "asks for the hidden text around the message", back=4),
+    _r("persona.fiction_forbidden", PERSONA, 0.8,
+       r"\b(?:film|movie|play|story|scene|novel|screenplay|script|game|theoretical world|hypothetical world|"
+       r"parallel world|theoretical scenario|hypothetical scenario|fictional world|alternate universe|"
+       r"spielfilm|geschichte|szene|roman|theaterstuck|pelicula|historia|escena|roman|histoire|scene)\b"
+       r"[\s\S]{0,400}?\b(?:how (?:do|does|would|can|could|to)\b|step[\s-]by[\s-]step|in (?:full )?detail|"
+       r"technical details|wie (?:bricht|macht|baut|kommt|kann)|comment (?:on|faire|fabriquer)|como (?:se|hacer)|"
+       r"come si)[^\n]{0,80}?\b(?:break(?:s|ing)? into|rob(?:bing|bery)?|heist|steal|hotwire|hack(?:s|ing)? into|"
+       r"build (?:a )?(?:bomb|weapon|molotov|molli)|make (?:a )?(?:bomb|meth|poison|explosive)|malware|"
+       r"ransomware|hate speech|cook meth|kill (?:someone|a person)|murder|launder|einbrech\w*|einbruch|"
+       r"raububerfall|sprengstoff|bombe|hassrede|cambriol\w*|braquage|robo|robar|atraco|bomba)\b",
+       ("film", "movie", "play", "story", "scene", "novel", "screenplay", "script", "game", "theoretical",
+        "hypothetical", "parallel", "fictional", "alternate", "spielfilm", "geschichte", "szene", "roman",
+        "theaterst", "pelicula", "historia", "escena", "histoire"),
+       "wraps a forbidden how-to in a fiction", back=4),
+    _r("persona.dialogue_bait", PERSONA, 0.35,
+       r"\n\s*(?!(?:Input|Output|Answer|Response|Question|Example|Note|Summary|Text|Result|Translation)\b)"
+       r"[A-Z][a-z]{1,20}\s*:\s*[^\n]{3,200}\n\s*(?!(?:Input|Output|Answer|Response|Question|Example|Note|Summary|"
+       r"Text|Result|Translation)\b)[A-Z][a-z]{1,20}\s*:\s*$|"
+       r"\n\s*[A-Z][a-z]{1,20}\s+(?:asks|fragt|demande|pregunta)\s*:",
+       (), "ends on an open dialogue turn for the assistant to complete", raw=True, cased=True,
+       gate=r":\s*$|(?:asks|fragt|demande|pregunta)\s*:"),
+    _r("persona.able_to_forbidden", PERSONA, 0.72,
+       r"\b(?:you would be|you are|you'd be|you were)[\s,]+(?:\w+[\s,]+)?(?:able|allowed|free|permitted)[\s,]+to"
+       r"[\s,]+(?:use|say|write|produce|spread)[\s,]+(?:\w+[\s,]+)?(?:hate speech|slurs|insults|racist|"
+       r"illegal|offensive|profanity|swear words)\b",
+       ("able", "allowed", "free", "permitted"), "imagines the assistant allowed to produce hateful output",
+       back=60),
 )
 
 
@@ -889,9 +1163,20 @@ def _find(rule: Rule, text: str, anchors: list[int]) -> re.Match[str] | None:
     return None
 
 
-def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False) -> list[RuleHit]:
-    """The strongest hit of every rule over all views (the plain view wins ties: it is not hidden)."""
+# Early exit: once the hits found so far combine to this score, the verdict cannot change (it is
+# above BLOCK and the noisy-OR only grows), so the remaining rules are not tried. This bounds the
+# work on long jailbreak prompts, which trip many rules; the reasons then list the first hits only.
+STOP_AT = 0.97
+
+
+def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False,
+                stop_at: float = STOP_AT) -> list[RuleHit]:
+    """The strongest hit of every rule over all views (the plain view wins ties: it is not hidden).
+
+    Stops early once the hits reach `stop_at` (pass 1.0 to collect every hit).
+    """
     best: dict[str, RuleHit] = {}
+    keep = 1.0
     anchors = _anchors(indirect)
     found = {v.text: anchors.positions(v.text) for v in views}
     lowered = raw.lower()
@@ -915,7 +1200,10 @@ def match_rules(views: Sequence[View], raw: str, *, indirect: bool = False) -> l
             prev = best.get(rule.id)
             if prev is None or hit.weight > prev.weight:
                 best[rule.id] = hit
+                keep *= (1.0 - hit.weight) / (1.0 - prev.weight) if prev is not None else 1.0 - hit.weight
             break  # first view that matches: views are ordered plain first
+        if 1.0 - keep >= stop_at:
+            break
     return sorted(best.values(), key=lambda h: -h.weight)
 
 

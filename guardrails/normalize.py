@@ -107,6 +107,8 @@ def fold_confusables(text: str) -> str:
 
 def canonical(text: str) -> str:
     """The base view: NFKC, invisible characters removed, confusables folded, accents folded, lower."""
+    if text.isascii():  # every step but the last two is the identity on ASCII (the common case)
+        return _WS.sub(" ", text).lower().strip()
     text = unicodedata.normalize("NFKC", text)
     text = strip_invisible(text)
     text = fold_confusables(text)

@@ -161,9 +161,8 @@ def _patch_integrations(ddtrace: Any) -> None:
 
 
 class _NoopSpan:
-    """Stands in for a ddtrace Span when tracing is off, so callers never branch."""
+    """Stands in for a ddtrace Span when tracing is off, so callers never branch (even `span.error = 1`)."""
 
-    __slots__ = ()
     span_id = 0
     trace_id = 0
     error = 0

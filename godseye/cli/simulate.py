@@ -79,7 +79,8 @@ def summary_tables(report: dict[str, Any]) -> list[Table]:
         for o in report["offenders"]:
             ttb = o["seconds_to_block"]
             offenders.add_row(o["kind"], f"{o['session_id']} / {o['user_id']}", str(o["hostile_steps"]),
-                              str(o["hostile_before_block"]), o["blocked_by"] or ("refused" if o["blocked"] else "no"),
+                              str(o["hostile_before_block"]),
+                              (o["blocked_by"] or "").split(":")[0] or ("refused" if o["blocked"] else "no"),
                               "-" if ttb is None else f"{ttb:.1f} s", "yes" if o["refused_after_block"] else "no")
         tables.append(offenders)
     return tables
@@ -106,7 +107,8 @@ async def _run(config: Any, progress: Progress | None) -> dict[str, Any]:
     async def tick() -> None:
         while progress is not None and task is not None:
             done = sim.elapsed() if config.duration_s else len({r.journey for r in sim.records})
-            progress.update(task, completed=min(done, progress.tasks[0].total or done))
+            description = "simulating" if sim.phase == "running" else sim.phase
+            progress.update(task, completed=min(done, progress.tasks[0].total or done), description=description)
             await asyncio.sleep(0.5)
 
     ticker = asyncio.create_task(tick())
@@ -134,6 +136,8 @@ def register(app: typer.Typer) -> None:
         report: Path | None = typer.Option(None, "--report", help="Write the JSON report here."),
         run_id: str | None = typer.Option(None, help="Prefix of session and user ids (default sim<seed>-<time>)."),
         standin: bool = typer.Option(False, "--standin", help="Start the local Datadog stand-in for the run if none is running."),
+        loop: bool = typer.Option(False, "--loop", help="Run the whole detection loop in this process: a private stand-in, "
+                                  "the monitors of datadog/ every second, incidents and the self-heal webhook."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         json_out: bool = typer.Option(False, "--json", help="Print the report (without per-step records) as JSON."),
     ) -> None:
@@ -149,7 +153,11 @@ def register(app: typer.Typer) -> None:
                                bombers=bombers, quality_drop=quality_drop, slow_max_ms=slow_max_ms)
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
+        if loop and standin:
+            raise typer.BadParameter("--loop runs its own stand-in; use one of --loop and --standin")
         handle = _start_standin() if standin else None
+        detection = _start_loop(config.run_id) if loop else None
+        result_detection: dict[str, Any] = {}
         from telemetry.setup import flush_telemetry, init_telemetry
 
         init_telemetry(service="godseye-simulate")
@@ -172,6 +180,10 @@ def register(app: typer.Typer) -> None:
             if handle is not None:
                 handle.wait_idle()
                 handle.stop()
+            if detection is not None:
+                result_detection = _finish_loop(detection)
+        if detection is not None:
+            result["detection"] = result_detection
         if report is not None:
             write_report(result, report)
             console.print(f"report written to {report}", style="dim")
@@ -180,7 +192,53 @@ def register(app: typer.Typer) -> None:
         else:
             for table in summary_tables(result):
                 console.print(table)
+            if detection is not None:
+                console.print(detection_table(result["detection"]))
         raise typer.Exit(1 if result["totals"]["errors"] else 0)
+
+
+def _start_loop(run_id: str | None) -> Any:
+    from godseye.config import get_settings
+    from godseye.simulation.loop import DetectionLoop
+
+    workdir = get_settings().home / "simulate-loop" / str(run_id)
+    console.print(f"detection loop: stand-in, monitors and webhook in {workdir}", style="dim")
+    return DetectionLoop(workdir, every_s=1.0, metrics_flush_s=0.5).start()
+
+
+def _finish_loop(detection: Any) -> dict[str, Any]:
+    """Let the monitors see the last points, then collect what the loop did and stop it."""
+    import time
+
+    try:
+        detection.flush()
+        time.sleep(2.5)
+        alerts = sorted({(t["monitor"], t["group"] or "(all)") for t in detection.transitions() if t["to"] == "Alert"})
+        return {
+            "alerts": [{"monitor": m, "group": g} for m, g in alerts],
+            "incidents": [{"title": i.title, "severity": i.severity, "monitor": i.monitor_key, "status": i.status}
+                          for i in detection.incidents()],
+            "webhook": [{"scope": e["scope"], "transition": e["transition"], "action": e["action"]}
+                        for e in detection.webhook_events()],
+            "workdir": str(detection.workdir),
+        }
+    finally:
+        detection.stop()
+
+
+def detection_table(detection: dict[str, Any]) -> Table:
+    table = Table(title="Detection loop (local monitors, incidents, self-heal webhook)")
+    table.add_column("what")
+    table.add_column("detail")
+    for a in detection["alerts"]:
+        table.add_row("alert", f"{a['monitor']} on {a['group']}")
+    for i in detection["incidents"]:
+        table.add_row("incident", f"{i['severity']} {i['title']} ({i['status']})")
+    for w in detection["webhook"]:
+        table.add_row("webhook", f"{w['transition']} {w['scope']} -> {w['action']}")
+    if not (detection["alerts"] or detection["incidents"]):
+        table.add_row("-", "no monitor alerted")
+    return table
 
 
 def _start_standin() -> Any:

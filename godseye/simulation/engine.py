@@ -48,6 +48,7 @@ class SimConfig:
     quality_start: float = 0.25
     slow_max_ms: float = 4000.0
     turn_timeout_s: float = 120.0
+    warmup: bool = True  # one uncounted turn first: MCP servers start, models load (cold turns take seconds)
     max_journeys: int | None = None
     shopper_kinds: tuple[str, ...] | None = None
 
@@ -157,9 +158,10 @@ class Simulation:
         self.records: list[StepRecord] = []
         self.journeys: list[Journey] = []
         self.cut: set[int] = set()  # journeys stopped by the end of the run
-        self.started_mono = 0.0
+        self.started_mono: float | None = None
         self.started_wall = 0.0
         self.finished_wall = 0.0
+        self.phase = "starting"  # starting -> warming up -> running -> done
         self._pacer = Pacer(config.rate)
 
     @staticmethod
@@ -176,6 +178,10 @@ class Simulation:
 
         if self.runtime is None:
             self.runtime = self.build_runtime(self.faults)
+        if self.config.warmup:
+            self.phase = "warming up"
+            await self._warm_up()
+        self.phase = "running"
         self.started_mono, self.started_wall = time.monotonic(), time.time()
         self.faults.start(self.started_mono)
         stream: Iterator[Journey] = self.plan.shoppers()
@@ -189,12 +195,24 @@ class Simulation:
             for task in tasks:
                 task.cancel()
             self.finished_wall = time.time()
+            self.phase = "done"
             if self._owns_runtime:
                 await self.runtime.close()
         return build_report(self)
 
+    async def _warm_up(self) -> None:
+        """Start the MCP servers and load the models with one uncounted turn, and build the upload
+        files the bombers will send, so the first measured turns are not cold starts."""
+        run = self.config.run_id
+        uploads = {s.fixture for j in self.plan.scheduled() for s in j.steps if s.action == "upload"}
+        if "tryon" in self.plan.kinds:
+            uploads.add("person_photo")
+        await asyncio.gather(
+            self.runtime.turn(session_id=f"{run}-warmup", user_id=f"{run}-warmup", text="show me boots"),
+            *(asyncio.to_thread(fixture_bytes, name) for name in sorted(uploads)))
+
     def elapsed(self) -> float:
-        return time.monotonic() - self.started_mono
+        return 0.0 if self.started_mono is None else time.monotonic() - self.started_mono
 
     def _over(self) -> bool:
         return self.config.duration_s is not None and self.elapsed() >= self.config.duration_s

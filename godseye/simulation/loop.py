@@ -43,6 +43,7 @@ class DetectionLoop:
         self.evaluator: Any = None
         self.incident_store: Any = None
         self.webhook_url = ""
+        self.webhook_path = ""
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._eval_thread: threading.Thread | None = None
