@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from support.sre_telemetry import shared_home, ungrounded_numbers
+from support.sre_telemetry import seed, ungrounded_numbers
 
 from godseye.config import PROJECT_ROOT
 from godseye.runtime import TurnResult
@@ -15,14 +15,16 @@ from godseye.runtime import TurnResult
 CHAT_FIELDS = set(TurnResult(session="", user="", text="").to_json())  # what `godseye chat --json` prints
 
 
-def test_json_mode_answers_operator_questions():
+def test_json_mode_answers_operator_questions(tmp_path):
+    # Its own freshly seeded home: the subprocess reads windows relative to now, whenever it runs.
+    seed(tmp_path)
     lines = [
         json.dumps({"session": "cli-op", "user": "oncall", "text": "what is firing?"}),
         "not json",
         json.dumps({"session": "cli-op", "text": "   "}),
     ]
     path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "GODSEYE_HOME": str(shared_home()), "GODSEYE_NETWORK_GUARD": "1", "PYTHONPATH": path}
+    env = {**os.environ, "GODSEYE_HOME": str(tmp_path), "GODSEYE_NETWORK_GUARD": "1", "PYTHONPATH": path}
     proc = subprocess.run([sys.executable, "-m", "godseye.cli.main", "sre", "--json"], input="\n".join(lines) + "\n",
                           capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=240)
     out = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
