@@ -96,6 +96,35 @@ class ShopRuntime:
             self._nudges = get_nudge_engine()
         return self._nudges
 
+    async def warm_up(self) -> None:
+        """Start every MCP server and load the embedder and catalog now, so the first shopper does
+        not wait for them (a stdio server takes seconds to start on small machines)."""
+        from google.adk.tools.base_toolset import BaseToolset
+
+        toolsets: dict[int, BaseToolset] = {}
+        stack = [self.app.root_agent]
+        while stack:
+            agent = stack.pop()
+            stack.extend(getattr(agent, "sub_agents", []) or [])
+            for tool in getattr(agent, "tools", []) or []:
+                if isinstance(tool, BaseToolset):
+                    toolsets[id(tool)] = tool
+
+        async def tools_of(toolset: BaseToolset) -> None:
+            try:
+                await toolset.get_tools()
+            except Exception:  # a dead server is reported on first use, with a clear message
+                log.warning("warm-up: %s did not start", type(toolset).__name__, exc_info=True)
+
+        def local_models() -> None:
+            from godseye.embedding import get_embedder
+
+            get_embedder().embed_one("warm up")
+            if self.proactive:
+                self.nudges.warm_up()
+
+        await asyncio.gather(*(tools_of(t) for t in toolsets.values()), asyncio.to_thread(local_models))
+
     async def ensure_session(self, session_id: str, user_id: str) -> Session | None:
         """Create the session if it is new; return the existing one (None when just created)."""
         name = self.app.name

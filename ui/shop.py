@@ -25,7 +25,9 @@ def runtime() -> tuple[BackgroundLoop, ShopRuntime]:
 
     init_telemetry(service="godseye-ui")
     loop = BackgroundLoop()
-    return loop, ShopRuntime()
+    runtime = ShopRuntime()
+    loop.run(runtime.warm_up(), timeout=120)
+    return loop, runtime
 
 
 @st.cache_resource

@@ -40,6 +40,7 @@ async def _json_loop(session: str, user: str) -> int:
 
     init_telemetry(service="godseye-cli")
     runtime = ShopRuntime()
+    await runtime.warm_up()
     failures = 0
     try:
         loop = asyncio.get_running_loop()
@@ -70,6 +71,8 @@ async def _interactive(session: str, user: str) -> None:
     console.print("[bold]Godseye[/bold] — type your message, Ctrl-D to quit.", style="cyan")
     console.print(f"session {session} · user {user}", style="dim")
     runtime = ShopRuntime()
+    with console.status("starting the shop…"):
+        await runtime.warm_up()
     loop = asyncio.get_running_loop()
     try:
         while True:

@@ -127,6 +127,12 @@ class NudgeEngine:
 
     # --- collaborators, opened on first use (a turn that never nudges never loads the catalog) ----------
 
+    def warm_up(self) -> None:
+        """Open the catalog's in-memory snapshot and the cart store before the first turn needs them."""
+        if self.catalog.exists():
+            self.catalog.snapshot()
+        _ = self.cart
+
     @property
     def catalog(self) -> Any:
         if self._catalog is None:

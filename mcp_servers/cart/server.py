@@ -18,6 +18,7 @@ Run: `python -m mcp_servers.cart` (stdio) or `python -m mcp_servers.cart --http 
 from __future__ import annotations
 
 import argparse
+import logging
 import threading
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
@@ -33,6 +34,8 @@ from mcp_servers.cart.trends import Trends, TrendSource
 from mcp_servers.catalog import vocab
 from mcp_servers.catalog.models import CatalogError
 from telemetry.mcp_instrumentation import TelemetryMiddleware
+
+log = logging.getLogger(__name__)
 
 SERVER_NAME = "cart"
 T = TypeVar("T")
@@ -210,11 +213,20 @@ def trending_products(
                 None if occasion == ANY else occasion, category, limit)
 
 
+def _warm() -> None:
+    try:
+        get_store().products.get("warm-up")
+    except Exception:  # a missing catalog is reported by the first real call, not here
+        log.debug("cart warm-up failed", exc_info=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     install_if_requested()
     parser = argparse.ArgumentParser(prog="python -m mcp_servers.cart", description=__doc__.splitlines()[0])
     parser.add_argument("--http", type=int, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT")
     args = parser.parse_args(argv)
+    # Open the catalog while the client connects, so the first add_to_cart does not pay for it.
+    threading.Thread(target=_warm, name="cart-warm-up", daemon=True).start()
     if args.http:
         mcp.run(transport="http", host="127.0.0.1", port=args.http, show_banner=False)
     else:

@@ -78,6 +78,9 @@ class _Catalog:
         try:
             store = ensure_seeded()
             store.snapshot()  # opens the table, checks the embedding model, loads vectors and filters
+            from godseye.embedding import get_embedder
+
+            get_embedder().embed_one("warm up")  # the first search should not pay for loading MiniLM
             self._store = store
         except CatalogError as exc:
             self._error = str(exc)
