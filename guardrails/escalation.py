@@ -62,6 +62,11 @@ class Scored(Protocol):
     verdict: str
 
 
+def _reached(value: float, threshold: float) -> bool:
+    """Two attacks a moment apart decay to 1.9998, not 2: compare with a small tolerance."""
+    return value >= threshold - 1e-3
+
+
 @dataclass(frozen=True)
 class EscalationDecision:
     blocked: bool
@@ -138,13 +143,13 @@ class Escalation:
             return EscalationDecision(True, risk, existing, user_risk)
         if weight == 0:
             return EscalationDecision(False, risk, None, user_risk)
-        if user_id and (user_risk >= USER_BLOCKED_MESSAGES or
-                        (risk >= SESSION_THRESHOLD and self._blocked_sessions(user_id) + 1 >= USER_BLOCKED_SESSIONS)):
-            if risk >= SESSION_THRESHOLD:
+        if user_id and (_reached(user_risk, USER_BLOCKED_MESSAGES) or
+                        (_reached(risk, SESSION_THRESHOLD) and self._blocked_sessions(user_id) + 1 >= USER_BLOCKED_SESSIONS)):
+            if _reached(risk, SESSION_THRESHOLD):
                 self._block_session(session_id, user_id)
             entry = self.blocklist.block("user", user_id, reason=REASON, source=SOURCE, ttl_s=USER_BLOCK_TTL_S)
             return EscalationDecision(True, risk, entry, user_risk, True)
-        if risk >= SESSION_THRESHOLD:
+        if _reached(risk, SESSION_THRESHOLD):
             entry = self._block_session(session_id, user_id)
             return EscalationDecision(True, risk, entry, user_risk, True)
         return EscalationDecision(False, risk, None, user_risk)

@@ -31,7 +31,6 @@ from google.genai import types
 
 from godseye.local_model.slots import is_affirmation
 from guardrails.blocklist import BlockList
-from telemetry.adk_instrumentation import TelemetryPlugin
 from telemetry.metrics import metrics
 
 log = logging.getLogger(__name__)
@@ -289,11 +288,3 @@ def _declared_args(tool: BaseTool) -> set[str]:
         return set()
     schema = decl.parameters_json_schema or (decl.parameters.model_dump(exclude_none=True) if decl.parameters else {})
     return set((schema or {}).get("properties", {}) or {})
-
-
-def build_plugins(app: str) -> list[BasePlugin]:
-    """The plugins every App gets. Telemetry first: its before_model hook must run even when a
-    guardrail answers instead of the model; cost routing last, so it sees the request as sent."""
-    from godseye.routing import CostRoutingPlugin
-
-    return [TelemetryPlugin(), GuardrailsPlugin(app=app), CostRoutingPlugin()]

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from godseye.simulation import FaultSchedule, SimConfig, TrafficPlan
 from godseye.simulation.journeys import ATTACKS, PlanSpec, Step, followup
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _plan(seed: int, scenarios=("shoppers", "attack", "bombs"), run_id: str = "r1") -> TrafficPlan:
@@ -92,26 +97,27 @@ def test_cli_rejects_unknown_scenario():
 
 @pytest.mark.slow
 def test_short_run_through_the_product(shop_home, tmp_path):
-    """`godseye simulate` for a few seconds: shoppers, one attacker, one bomber and a quality
-    regression, through the real app; the report shows the mix, the blocks and the faults."""
-    from godseye.cli.main import app
-    from godseye.config import get_settings
-
-    os.environ["GODSEYE_HOME"] = str(shop_home)
-    get_settings.cache_clear()
+    """`godseye simulate` for a few seconds, as a user runs it (its own process): shoppers, one
+    attacker, one bomber and a quality regression through the real app; the report shows the mix,
+    the blocks and the faults."""
     report_path = tmp_path / "sim.json"
-    result = CliRunner().invoke(app, [
-        "simulate", "--duration", "14", "--rate", "5", "--concurrency", "4", "--seed", "5",
-        "--scenario", "shoppers,attack,bombs,quality", "--quality-drop", "1.0", "--report", str(report_path),
-        "--quiet"])
-    assert report_path.exists(), result.output
+    env = dict(os.environ, GODSEYE_HOME=str(shop_home))
+    proc = subprocess.run(
+        [sys.executable, "-m", "godseye.cli.main", "simulate", "--duration", "14", "--rate", "5",
+         "--concurrency", "4", "--seed", "5", "--scenario", "shoppers,attack,bombs,quality", "--quality-drop", "1.0",
+         "--report", str(report_path), "--quiet"],
+        env=env, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     totals = report["totals"]
-    assert result.exit_code == 0, (result.output, report["errors"])
+    assert proc.returncode == 0, (proc.stderr[-3000:], report["errors"])
+    assert "Attackers and bombers" in proc.stderr  # the summary tables
     assert totals["errors"] == 0 and totals["turns"] >= 10
     kinds = set(report["journeys"])
     assert {"attacker", "bomber"} <= kinds and len(kinds - {"attacker", "bomber"}) >= 2, kinds
     assert report["config"]["seed"] == 5 and report["plan_digest"]
+    shopper_turns = [s for s in report["steps"] if s["role"] == "shopper" and s["action"] == "say"]
+    assert sum(1 for s in shopper_turns if s["tools"]) >= len(shopper_turns) / 2  # the MCP servers answered
 
     attacker = next(o for o in report["offenders"] if o["kind"] == "attacker")
     assert attacker["blocked"] and attacker["refused_after_block"], attacker

@@ -52,4 +52,9 @@ def toolset(server: str) -> McpToolset:
             ),
             timeout=settings.mcp_timeout_s,
         )
-    return McpToolset(connection_params=params)
+    # Server logs go to a file: they are not chat output, and ADK's default errlog is whatever
+    # sys.stderr was when ADK was first imported (a test harness may have swapped it since).
+    log_dir = settings.ensure_home() / "logs"
+    log_dir.mkdir(exist_ok=True)
+    errlog = open(log_dir / f"mcp-{server}.log", "a", encoding="utf-8")  # noqa: SIM115 - lives with the toolset
+    return McpToolset(connection_params=params, errlog=errlog)

@@ -13,7 +13,7 @@ from google.adk.agents import LlmAgent
 from google.adk.apps import App
 
 from godseye.models import model_for
-from guardrails.plugin import build_plugins
+from godseye.plugins import build_plugins
 from tools.mcp_toolsets import toolset
 
 from .prompts import load

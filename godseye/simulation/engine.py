@@ -178,18 +178,19 @@ class Simulation:
 
         if self.runtime is None:
             self.runtime = self.build_runtime(self.faults)
-        if self.config.warmup:
-            self.phase = "warming up"
-            await self._warm_up()
-        self.phase = "running"
-        self.started_mono, self.started_wall = time.monotonic(), time.time()
-        self.faults.start(self.started_mono)
-        stream: Iterator[Journey] = self.plan.shoppers()
-        if self.config.max_journeys is not None:
-            stream = itertools.islice(stream, self.config.max_journeys)
-        tasks = [asyncio.create_task(self._worker(stream)) for _ in range(self.config.concurrency)]
-        tasks += [asyncio.create_task(self._scheduled(j)) for j in self.plan.scheduled()]
+        tasks: list[asyncio.Task] = []
         try:
+            if self.config.warmup:
+                self.phase = "warming up"
+                await self._warm_up()
+            self.phase = "running"
+            self.started_mono, self.started_wall = time.monotonic(), time.time()
+            self.faults.start(self.started_mono)
+            stream: Iterator[Journey] = self.plan.shoppers()
+            if self.config.max_journeys is not None:
+                stream = itertools.islice(stream, self.config.max_journeys)
+            tasks = [asyncio.create_task(self._worker(stream)) for _ in range(self.config.concurrency)]
+            tasks += [asyncio.create_task(self._scheduled(j)) for j in self.plan.scheduled()]
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
@@ -207,9 +208,12 @@ class Simulation:
         uploads = {s.fixture for j in self.plan.scheduled() for s in j.steps if s.action == "upload"}
         if "tryon" in self.plan.kinds:
             uploads.add("person_photo")
-        await asyncio.gather(
-            self.runtime.turn(session_id=f"{run}-warmup", user_id=f"{run}-warmup", text="show me boots"),
-            *(asyncio.to_thread(fixture_bytes, name) for name in sorted(uploads)))
+        files = asyncio.gather(*(asyncio.to_thread(fixture_bytes, name) for name in sorted(uploads)))
+        if hasattr(self.runtime, "warm_up"):
+            await self.runtime.warm_up()  # MCP servers, embedder, catalog
+        # One whole turn loads what only a turn touches (guardrail models, quality scorer, planner).
+        await self.runtime.turn(session_id=f"{run}-warmup", user_id=f"{run}-warmup", text="show me boots")
+        await files
 
     def elapsed(self) -> float:
         return 0.0 if self.started_mono is None else time.monotonic() - self.started_mono
