@@ -38,7 +38,12 @@ def _background(args: list[str], name: str, log_dir: Path) -> subprocess.Popen:
                             cwd=str(PROJECT_ROOT))
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C (service managers and `timeout` send SIGTERM)
+
+
 def run_product(port: int = 8501, headless: bool = True) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     apply_offline_defaults()
     settings = get_settings()
     home = settings.ensure_home()
