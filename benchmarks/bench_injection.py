@@ -8,7 +8,8 @@ Data sets:
   detector's training set, so its in-sample row is reported next to a 5-fold cross-validated row
   where the learned layer of each fold never saw the rows it scores;
 - the written sets in `benchmarks/data/`: the held-out half of the benign shopping queries (the
-  other half trained the model), benign prompts with trigger words, and written attacks
+  other half trained the model), the held-out half of the benign general-purpose prompts (stories,
+  code, maths, travel, recipes, harmless role-play; likewise), benign prompts with trigger words, and written attacks
   (obfuscated, multilingual, policy bypass). The last two were written alongside the rules, so
   they show coverage, not generalisation.
 - indirect injection: product texts with one hostile sentence buried in them, through
@@ -93,10 +94,13 @@ def written_sets() -> list[Dataset]:
         return [json.loads(line) for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
 
     shop = [r["text"] for r in rows("benign_shopping.jsonl") if r.get("split") == "test"]
+    general = [r["text"] for r in rows("benign_general.jsonl") if r.get("split") == "test"]
     trig = [r["text"] for r in rows("benign_trigger.jsonl")]
     att = [r["text"] for r in rows("attacks_written.jsonl")]
     return [
         Dataset("shopping (held-out, written)", shop, np.zeros(len(shop), int), "not used for training"),
+        Dataset("general prompts (held-out, written)", general, np.zeros(len(general), int),
+                "not used for training"),
         Dataset("benign + trigger words (written)", trig, np.zeros(len(trig), int), "written with the rules"),
         Dataset("attacks (written)", att, np.ones(len(att), int), "written with the rules"),
     ]
@@ -146,11 +150,11 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
     from guardrails.injection_model import TokenClassifier, get_model
 
     table = T.token_table()
-    shop = T.load_shopping("train")
-    texts = ds.texts + shop
-    y = np.concatenate([ds.labels, np.zeros(len(shop))]).astype(float)
+    extra, sources = T.written_benign("train")
+    texts = ds.texts + extra
+    y = np.concatenate([ds.labels, np.zeros(len(extra))]).astype(float)
     ids = T.features(texts, table)
-    weight = np.concatenate([np.ones(len(ds.texts)), np.full(len(shop), T.SHOPPING_WEIGHT)])
+    weight = np.concatenate([np.ones(len(ds.texts)), [T.SOURCE_WEIGHT[s] for s in sources]])
     fold = T.folds_for(y, folds, T.SEED)
     l2 = float(get_model().meta.get("cv", {}).get("l2", T.L2_GRID[-1]))  # the committed model's choice
     scores = np.empty(len(ds.texts))

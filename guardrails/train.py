@@ -5,6 +5,10 @@ Training data, and nothing else:
   text,label; 546 rows, English and German);
 - the rows with `"split": "train"` of `benchmarks/data/benign_shopping.jsonl` (benign shopping
   queries written for this project, label 0). The `"test"` rows are held out for the benchmark.
+- the rows with `"split": "train"` of `benchmarks/data/benign_general.jsonl` (benign general-purpose
+  prompts written for this project: stories, code, maths, travel, recipes, harmless role-play,
+  e-mails; label 0). Without them the layer read "write a story" as an attack, because deepset's
+  attacks are often "now write X" task switches and its benign rows are mostly questions.
 
 Reproducible: fixed seed, deterministic folds, a closed-form-free but deterministic optimiser
 (L-BFGS from zero). Writes `guardrails/data/injection_clf.npz` (~70 KB) with the per-token
@@ -35,10 +39,13 @@ from guardrails.normalize import canonical
 
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 SHOPPING_FILE = PROJECT_ROOT / "benchmarks" / "data" / "benign_shopping.jsonl"
+GENERAL_FILE = PROJECT_ROOT / "benchmarks" / "data" / "benign_general.jsonl"
 SEED = 20251126
 FOLDS = 5
 L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
 SHOPPING_WEIGHT = 2.0  # written shopping rows count double: the shop's own traffic must not be flagged
+GENERAL_WEIGHT = 2.0  # written general prompts: few rows against deepset's many "write X" attacks
+SOURCE_WEIGHT = {"deepset": 1.0, "shopping": SHOPPING_WEIGHT, "general": GENERAL_WEIGHT}
 WARN_SCORE, BLOCK_SCORE = 0.5, 0.8
 BENIGN_FP_WARN, BENIGN_FP_BLOCK = 0.05, 0.01
 
@@ -70,18 +77,28 @@ def load_shopping(split: str = "train", path: Path = SHOPPING_FILE) -> list[str]
     return [r["text"] for r in rows if r.get("split") == split]
 
 
+def load_general(split: str = "train", path: Path = GENERAL_FILE) -> list[str]:
+    return load_shopping(split, path)
+
+
+def written_benign(split: str = "train") -> tuple[list[str], list[str]]:
+    """(texts, sources) of the written benign rows of one split, all label 0."""
+    shop, general = load_shopping(split), load_general(split)
+    return shop + general, ["shopping"] * len(shop) + ["general"] * len(general)
+
+
 def load_rows(data_dir: Path) -> Rows:
     texts, labels = load_deepset(data_dir)
-    shop = load_shopping("train")
+    extra, sources = written_benign("train")
     return Rows(
-        texts + shop,
-        np.asarray(labels + [0] * len(shop), dtype=np.float64),
-        ["deepset"] * len(texts) + ["shopping"] * len(shop),
+        texts + extra,
+        np.asarray(labels + [0] * len(extra), dtype=np.float64),
+        ["deepset"] * len(texts) + sources,
     )
 
 
 def row_weights(rows: Rows) -> np.ndarray:
-    return np.asarray([SHOPPING_WEIGHT if s == "shopping" else 1.0 for s in rows.sources])
+    return np.asarray([SOURCE_WEIGHT[s] for s in rows.sources])
 
 
 def token_table(cache_dir: Path | None = None) -> np.ndarray:
@@ -224,7 +241,8 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
     t0 = time.time()
     rows = load_rows(data_dir)
     log(f"rows: {len(rows.texts)} ({int(rows.labels.sum())} injections; "
-        f"{rows.sources.count('shopping')} written shopping queries)")
+        f"{rows.sources.count('shopping')} written shopping queries; "
+        f"{rows.sources.count('general')} written general prompts)")
     table = token_table()
     log(f"token vectors: {table.shape} ({time.time() - t0:.0f}s)")
     ids = features(rows.texts, table)
@@ -240,6 +258,7 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
     anchor_p, anchor_s = anchors(oof, rows.labels)
     model = fit(ids, rows.labels, table, best_l2, row_weight)
     deep = np.asarray([s == "deepset" for s in rows.sources])
+    shop = np.asarray([s == "shopping" for s in rows.sources])
     y = rows.labels
     cv = {
         "l2": best_l2,
@@ -247,17 +266,21 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
         "learned_alone_deepset_recall_at_block": float((oof[deep & (y == 1)] >= anchor_p[2]).mean()),
         "learned_alone_deepset_recall_at_warn": float((oof[deep & (y == 1)] >= anchor_p[1]).mean()),
         "learned_alone_deepset_benign_fp_at_block": float((oof[deep & (y == 0)] >= anchor_p[2]).mean()),
-        "learned_alone_shopping_fp_at_block": float((oof[~deep] >= anchor_p[2]).mean()),
+        "learned_alone_shopping_fp_at_block": float((oof[shop] >= anchor_p[2]).mean()),
+        "learned_alone_general_fp_at_block": float((oof[~deep & ~shop] >= anchor_p[2]).mean()),
     }
     meta = {
         "trained_on": {
             "deepset": str(sorted((data_dir / "injection" / "deepset").glob("*.parquet"))[0].name),
             "deepset_rows": int(deep.sum()),
-            "shopping_rows": int((~deep).sum()),
+            "shopping_rows": int(shop.sum()),
             "shopping_file": "benchmarks/data/benign_shopping.jsonl (split=train)",
+            "general_rows": int((~deep & ~shop).sum()),
+            "general_file": "benchmarks/data/benign_general.jsonl (split=train)",
         },
         "seed": seed,
         "shopping_weight": SHOPPING_WEIGHT,
+        "general_weight": GENERAL_WEIGHT,
         "window": [int(x) for x in (window_means.__defaults__ or ())[:2]],
         "prior_tokens": PRIOR_TOKENS,
         "cv": cv,

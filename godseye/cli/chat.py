@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -34,12 +35,20 @@ def _parse_line(line: str, default_session: str, default_user: str) -> tuple[dic
     }, None
 
 
-async def _json_loop(session: str, user: str) -> int:
+async def run_json_loop(
+    session: str,
+    user: str,
+    *,
+    app_name: str = "vcommerce",
+    service: str = "godseye-cli",
+    to_json: Callable[[Any], dict[str, Any]] = lambda result: result.to_json(),
+) -> int:
+    """JSON lines in, JSON lines out, through one app's runtime; exit code 1 if any line was refused."""
     from godseye.runtime import ShopRuntime
     from telemetry.setup import flush_telemetry, init_telemetry
 
-    init_telemetry(service="godseye-cli")
-    runtime = ShopRuntime()
+    init_telemetry(service=service)
+    runtime = ShopRuntime(app_name=app_name)
     await runtime.warm_up()
     failures = 0
     try:
@@ -56,36 +65,50 @@ async def _json_loop(session: str, user: str) -> int:
                 print(json.dumps({"error": error}), flush=True)
                 continue
             result = await runtime.turn(session_id=request["session"], user_id=request["user"], text=request["text"])
-            print(json.dumps(result.to_json(), default=str), flush=True)
+            print(json.dumps(to_json(result), default=str), flush=True)
     finally:
         await runtime.close()
         flush_telemetry()
     return 0 if failures == 0 else 1
 
 
-async def _interactive(session: str, user: str) -> None:
+async def run_interactive(
+    session: str,
+    user: str,
+    *,
+    app_name: str = "vcommerce",
+    service: str = "godseye-cli",
+    title: str = "[bold]Godseye[/bold] — type your message, Ctrl-D to quit.",
+    prompt: str = "you> ",
+    thinking: str = "thinking…",
+) -> None:
+    """A terminal chat with one app: Markdown replies, who answered, the tools it used."""
     from godseye.runtime import ShopRuntime
     from telemetry.setup import flush_telemetry, init_telemetry
 
-    init_telemetry(service="godseye-cli")
-    console.print("[bold]Godseye[/bold] — type your message, Ctrl-D to quit.", style="cyan")
+    init_telemetry(service=service)
+    console.print(title, style="cyan")
     console.print(f"session {session} · user {user}", style="dim")
-    runtime = ShopRuntime()
-    with console.status("starting the shop…"):
+    runtime = ShopRuntime(app_name=app_name)
+    with console.status("starting…"):
         await runtime.warm_up()
     loop = asyncio.get_running_loop()
     try:
         while True:
             try:
-                text = await loop.run_in_executor(None, lambda: input("you> "))
+                text = await loop.run_in_executor(None, lambda: input(prompt))
             except (EOFError, KeyboardInterrupt):
                 break
             if not text.strip():
                 continue
-            with console.status("thinking…"):
+            with console.status(thinking):
                 result = await runtime.turn(session_id=session, user_id=user, text=text)
-            console.print(f"[bold green]{result.agent or 'godseye'}[/bold green] ({result.latency_ms:.0f} ms)")
+            tools = ", ".join(c["name"] for c in result.tool_calls)
+            console.print(f"[bold green]{result.agent or app_name}[/bold green] ({result.latency_ms:.0f} ms"
+                          + (f"; {tools}" if tools else "") + ")")
             console.print(Markdown(result.reply))
+            for nudge in getattr(result, "nudges", None) or []:
+                console.print(f"[magenta]{nudge.get('agent', 'stylist')}[/magenta] suggests: {nudge.get('text')}")
             if result.error:
                 console.print(f"[red]{result.error}[/red]")
     finally:
@@ -103,8 +126,8 @@ def register(app: typer.Typer) -> None:
         """Chat with the shop in the terminal, or script conversations with --json."""
         session = session or f"cli-{uuid.uuid4().hex[:8]}"
         if json_mode:
-            raise typer.Exit(asyncio.run(_json_loop(session, user)))
-        asyncio.run(_interactive(session, user))
+            raise typer.Exit(asyncio.run(run_json_loop(session, user)))
+        asyncio.run(run_interactive(session, user))
 
     @app.command()
     def up(

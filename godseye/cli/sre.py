@@ -32,78 +32,20 @@ def _turn_json(result: Any) -> dict[str, Any]:
     return {**result.to_json(), "tool_results": result.tool_results}
 
 
-async def _json_loop(session: str, user: str) -> int:
-    from godseye.cli.chat import _parse_line
-    from godseye.runtime import ShopRuntime
-    from telemetry.setup import flush_telemetry, init_telemetry
-
-    init_telemetry(service="godseye-sre")
-    runtime = ShopRuntime(app_name=SRE_APP)
-    failures = 0
-    try:
-        loop = asyncio.get_running_loop()
-        while True:
-            line = await loop.run_in_executor(None, sys.stdin.readline)
-            if not line:
-                break
-            if not line.strip():
-                continue
-            request, error = _parse_line(line, session, user)
-            if error:
-                failures += 1
-                print(json.dumps({"error": error}), flush=True)
-                continue
-            result = await runtime.turn(session_id=request["session"], user_id=request["user"], text=request["text"])
-            print(json.dumps(_turn_json(result), default=str), flush=True)
-    finally:
-        await runtime.close()
-        flush_telemetry()
-    return 0 if failures == 0 else 1
-
-
-async def _interactive(session: str, user: str) -> None:
-    from rich.console import Console
-    from rich.markdown import Markdown
-
-    from godseye.runtime import ShopRuntime
-    from telemetry.setup import flush_telemetry, init_telemetry
-
-    console = Console(stderr=True)
-    init_telemetry(service="godseye-sre")
-    console.print("[bold]Godseye AI SRE[/bold] — ask what is firing, who is attacking, what will break; "
-                  "Ctrl-D to quit.", style="cyan")
-    console.print(f"session {session} · operator {user}", style="dim")
-    runtime = ShopRuntime(app_name=SRE_APP)
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            try:
-                text = await loop.run_in_executor(None, lambda: input("operator> "))
-            except (EOFError, KeyboardInterrupt):
-                break
-            if not text.strip():
-                continue
-            with console.status("checking the telemetry…"):
-                result = await runtime.turn(session_id=session, user_id=user, text=text)
-            tools = ", ".join(c["name"] for c in result.tool_calls)
-            console.print(f"[bold green]{result.agent or 'ai_sre'}[/bold green] ({result.latency_ms:.0f} ms"
-                          + (f"; {tools}" if tools else "") + ")")
-            console.print(Markdown(result.reply))
-            if result.error:
-                console.print(f"[red]{result.error}[/red]")
-    finally:
-        await runtime.close()
-        flush_telemetry()
-
-
 def _chat(json_mode: bool, session: str | None, user: str) -> None:
     from godseye.netguard import install_if_requested
 
     install_if_requested()
+    from godseye.cli.chat import run_interactive, run_json_loop
+
     session = session or f"sre-{uuid.uuid4().hex[:8]}"
     if json_mode:
-        raise typer.Exit(asyncio.run(_json_loop(session, user)))
-    asyncio.run(_interactive(session, user))
+        raise typer.Exit(asyncio.run(run_json_loop(session, user, app_name=SRE_APP, service="godseye-sre",
+                                                   to_json=_turn_json)))
+    asyncio.run(run_interactive(
+        session, user, app_name=SRE_APP, service="godseye-sre", prompt="operator> ", thinking="checking the telemetry…",
+        title="[bold]Godseye AI SRE[/bold] — ask what is firing, who is attacking, what will break; Ctrl-D to quit.",
+    ))
 
 
 _JSON_HELP = "Read JSON lines {session,user,text}; write JSON lines (like `godseye chat --json`)."
