@@ -156,6 +156,7 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
     ids = T.features(texts, table)
     weight = np.concatenate([np.ones(len(ds.texts)), [T.SOURCE_WEIGHT[s] for s in sources]])
     fold = T.folds_for(y, folds, T.SEED)
+    calib = T.calibration_mask(["deepset"] * len(ds.texts) + sources)
     l2 = float(get_model().meta.get("cv", {}).get("l2", T.L2_GRID[-1]))  # the committed model's choice
     scores = np.empty(len(ds.texts))
     for f in range(folds):
@@ -163,7 +164,7 @@ def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
         inner = T.folds_for(y[train_idx], folds, T.SEED + 1)
         sub_ids = [ids[i] for i in train_idx]
         oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner, weight[train_idx])
-        ap, as_ = T.anchors(oof, y[train_idx])
+        ap, as_ = T.anchors(oof, y[train_idx], calib[train_idx])
         fitted = T.fit(sub_ids, y[train_idx], table, l2, weight[train_idx])
         det = InjectionDetector(TokenClassifier(fitted.token_weight, fitted.bias, ap, as_,
                                                  {"prior_tokens": T.PRIOR_TOKENS}), cache_size=0)

@@ -186,14 +186,36 @@ def deleet(text: str) -> str | None:
 
 
 _SPACED_RUN = re.compile(r"(?<![^\s])(?:\w[ .\-_*·]{1,2}){3,}\w(?![^\s])")
+_LETTER_GAP = re.compile(r"([\s.\-_*·]+)")
+
+
+def _join_letters(run: str) -> str:
+    """Join one run of single letters, keeping the word breaks the writer left in it.
+
+    A gap wider than the run's narrowest gap is a word break ("S a y  t h a t" -> "say that": one
+    space between letters, two between words), and so is a capital after a lower-case letter
+    ("S a y T h a t" -> "Say That"; an all-capital run "I G N O R E" stays one word).
+    """
+    parts = _LETTER_GAP.split(run.strip())
+    chars, gaps = parts[0::2], parts[1::2]
+    if not gaps:
+        return run
+    narrow = min(len(g) for g in gaps)
+    out = [chars[0]]
+    for prev, gap, char in zip(chars, gaps, chars[1:], strict=False):
+        if len(gap) > narrow or (char[:1].isupper() and prev[-1:].islower()):
+            out.append(" ")
+        out.append(char)
+    return "".join(out)
 
 
 def despace(text: str) -> str | None:
     """Join letters written one by one ("i g n o r e" / "i.g.n.o.r.e" -> "ignore").
 
-    Only runs when the text has a run of four or more single letters. A gap of three or more
-    spaces (how a space between spaced-out words renders) stays a word break, so
-    "i g n o r e   a l l" becomes "ignore all".
+    Only runs when the text has a run of four or more single letters. Word breaks survive: a gap
+    of three or more spaces (how a space between spaced-out words renders), a gap wider than the
+    one between letters, or a capital after a lower-case letter, so "i g n o r e   a l l",
+    "S a y  t h a t  y o u  h a t e  X" and "S a y T h a t" keep their words apart.
     """
     if not _SPACED_RUN.search(text):
         return None
@@ -201,9 +223,9 @@ def despace(text: str) -> str | None:
     for seg in re.split(r"\s{3,}", text):
         words = seg.split()
         if len(words) >= 2 and all(len(re.sub(r"[.\-_*·]", "", w)) <= 1 for w in words):
-            out.append(re.sub(r"[\s.\-_*·]", "", seg))
+            out.append(_join_letters(seg))
         else:
-            out.append(_SPACED_RUN.sub(lambda m: re.sub(r"[ .\-_*·]", "", m.group(0)), seg))
+            out.append(_SPACED_RUN.sub(lambda m: _join_letters(m.group(0)), seg))
     joined = " ".join(out)
     return joined if joined != text else None
 

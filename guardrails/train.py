@@ -43,8 +43,8 @@ GENERAL_FILE = PROJECT_ROOT / "benchmarks" / "data" / "benign_general.jsonl"
 SEED = 20251126
 FOLDS = 5
 L2_GRID = (3.0, 10.0, 30.0, 100.0, 300.0)
-SHOPPING_WEIGHT = 2.0  # written shopping rows count double: the shop's own traffic must not be flagged
-GENERAL_WEIGHT = 2.0  # written general prompts: few rows against deepset's many "write X" attacks
+SHOPPING_WEIGHT = 4.0  # written shopping rows count four times: the shop's own traffic must not be flagged
+GENERAL_WEIGHT = 1.0  # written general prompts weigh like deepset rows (2.0 cost 0.005 CV recall)
 SOURCE_WEIGHT = {"deepset": 1.0, "shopping": SHOPPING_WEIGHT, "general": GENERAL_WEIGHT}
 WARN_SCORE, BLOCK_SCORE = 0.5, 0.8
 BENIGN_FP_WARN, BENIGN_FP_BLOCK = 0.05, 0.01
@@ -226,9 +226,23 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / len(y))
 
 
-def anchors(oof: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Probability -> score anchors from the benign rows' out-of-fold probabilities."""
-    benign = np.sort(oof[y == 0])
+CALIBRATION_SOURCES = ("deepset", "shopping")
+
+
+def calibration_mask(sources: list[str]) -> np.ndarray:
+    """The rows whose benign out-of-fold scores set the anchors: deepset and shopping only.
+
+    The written general prompts teach the weights but do not set the thresholds: they are easy once
+    trained on, and adding easy benign rows to the pool would loosen the 1% quantile (the anchors
+    would then say less about the traffic the detector actually sees).
+    """
+    return np.asarray([s in CALIBRATION_SOURCES for s in sources])
+
+
+def anchors(oof: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probability -> score anchors from the benign rows' out-of-fold probabilities (within `mask`)."""
+    keep = (y == 0) if mask is None else (y == 0) & mask
+    benign = np.sort(oof[keep])
     p_warn = float(np.quantile(benign, 1 - BENIGN_FP_WARN))
     p_block = float(np.quantile(benign, 1 - BENIGN_FP_BLOCK))
     p_block = max(p_block, p_warn + 1e-3)
@@ -255,7 +269,7 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
         log(f"  l2={l2:<5} cv log-loss {results[l2][0]:.4f}")
     best_l2 = min(results, key=lambda k: results[k][0])
     oof = results[best_l2][1]
-    anchor_p, anchor_s = anchors(oof, rows.labels)
+    anchor_p, anchor_s = anchors(oof, rows.labels, calibration_mask(rows.sources))
     model = fit(ids, rows.labels, table, best_l2, row_weight)
     deep = np.asarray([s == "deepset" for s in rows.sources])
     shop = np.asarray([s == "shopping" for s in rows.sources])
@@ -280,6 +294,7 @@ def train(data_dir: Path = DEFAULT_DATA_DIR, out: Path = MODEL_PATH, seed: int =
         },
         "seed": seed,
         "shopping_weight": SHOPPING_WEIGHT,
+        "calibration_sources": list(CALIBRATION_SOURCES),
         "general_weight": GENERAL_WEIGHT,
         "window": [int(x) for x in (window_means.__defaults__ or ())[:2]],
         "prior_tokens": PRIOR_TOKENS,
