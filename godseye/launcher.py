@@ -65,6 +65,7 @@ def run_product(port: int = 8501, headless: bool = True) -> int:
     children: list[subprocess.Popen] = []
     if standin.active:
         children.append(_background(["godseye.cli.main", "datadog", "evaluate", "--every", "15"], "monitors", log_dir))
+        children.append(_background(["godseye.cli.main", "sre", "watch", "--every", "60"], "forecasts", log_dir))
     children.append(_background(["godseye.webhook", "--port", os.environ.get("GODSEYE_WEBHOOK_PORT", "8088")],
                                 "webhook", log_dir))
     streamlit = [sys.executable, "-m", "streamlit", "run"]

@@ -211,6 +211,18 @@ def test_predict_failures_names_the_service_and_rule(ops):
     _grounded(r)
 
 
+def test_published_failure_probability_feeds_rule_3(ops, monkeypatch):
+    """The scheduled forecast (`godseye sre watch`) sends the gauge rule 3's monitor reads."""
+    from telemetry.metrics import metrics
+
+    sent: list[tuple[str, float, dict]] = []
+    monkeypatch.setattr(metrics, "gauge", lambda name, value, tags=None: sent.append((name, value, dict(tags or {}))))
+    assessments = ops.publish_failure_probabilities("2h")
+    ui = next(a for a in assessments if a.service == "godseye-ui")
+    assert ui.emitted and ui.probability >= 0.9
+    assert ("llm.prediction.failure_probability", ui.probability, {"service": "godseye-ui", "horizon": "2h"}) in sent
+
+
 def test_select_backend(monkeypatch):
     monkeypatch.delenv("DD_API_KEY", raising=False)
     assert select_backend().name == "local"

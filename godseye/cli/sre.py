@@ -137,3 +137,27 @@ def forecast_cmd(
     except ForecastError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(result.to_dict(level), indent=2 if pretty else None))
+
+
+@app.command("watch")
+def watch(
+    every: float = typer.Option(60.0, "--every", min=5, help="Seconds between forecasts."),
+    horizon: str = typer.Option("2h", help="How far ahead to forecast."),
+    once: bool = typer.Option(False, help="Forecast once and exit."),
+) -> None:
+    """Forecast every service on a schedule and emit llm.prediction.failure_probability (rule 3)."""
+    import time
+
+    from mcp_servers.datadog_query.server import get_operations
+    from telemetry.metrics import metrics
+
+    ops = get_operations()
+    while True:
+        started = time.monotonic()
+        for assessment in ops.publish_failure_probabilities(horizon):
+            probability = "no data" if assessment.probability is None else f"{assessment.probability:.3f}"
+            typer.echo(f"{assessment.service}: failure probability within {horizon} = {probability}")
+        metrics.flush()
+        if once:
+            return
+        time.sleep(max(0.0, every - (time.monotonic() - started)))

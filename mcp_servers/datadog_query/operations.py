@@ -539,15 +539,9 @@ class SreOperations:
         result["details"] = []
         return result
 
-    def predict_failures(self, horizon: str = "2h", service: str | None = None) -> dict[str, Any]:
-        """Per-service failure probability within the horizon from the forecasting health rules."""
-        from forecasting.failure import DEFAULT_RULES, assess_service
-
-        horizon_s, horizon_txt = _window(horizon, "2h")
-        now = self.clock()
+    def _rule_fetcher(self, horizon_s: float) -> Callable[[str, float, float, Mapping[str, str]], list[list[float]]]:
+        """The forecasting rules' series source, over this back end (local stand-in or Datadog)."""
         step = max(60, nice_interval(horizon_s, 24))
-        rules = DEFAULT_RULES
-        services = [service] if service else self._services(rules, now)
 
         def fetch(query: str, start: float, end: float, filters: Mapping[str, str]) -> list[list[float]]:
             prefix, name = split_aggregation(query)
@@ -555,6 +549,25 @@ class SreOperations:
             flt = tuple((k, v) for k, v in filters.items() if not (k == "service" and v == ALL_SERVICES))
             return self.series_points(name, agg, start, end, step, flt)
 
+        return fetch
+
+    def publish_failure_probabilities(self, horizon: str = "2h") -> list[Any]:
+        """Forecast every service and send `llm.prediction.failure_probability` (rule 3's monitor)."""
+        from forecasting.failure import DEFAULT_RULES, emit_failure_probabilities
+
+        horizon_s, _ = _window(horizon, "2h")
+        services = self._services(DEFAULT_RULES, self.clock())
+        return emit_failure_probabilities(self._rule_fetcher(horizon_s), DEFAULT_RULES, services, horizon_s)
+
+    def predict_failures(self, horizon: str = "2h", service: str | None = None) -> dict[str, Any]:
+        """Per-service failure probability within the horizon from the forecasting health rules."""
+        from forecasting.failure import DEFAULT_RULES, assess_service
+
+        horizon_s, horizon_txt = _window(horizon, "2h")
+        now = self.clock()
+        rules = DEFAULT_RULES
+        services = [service] if service else self._services(rules, now)
+        fetch = self._rule_fetcher(horizon_s)
         assessments = [assess_service(fetch, rules, svc, horizon_s, now) for svc in services]
         published = self._totals("llm.prediction.failure_probability", "max", now - 900, now, ("service",))
         threshold = assets.threshold("failure_prediction", 0.8)
