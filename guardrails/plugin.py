@@ -1,8 +1,9 @@
 """`GuardrailsPlugin`: one ADK plugin that applies every guardrail to every agent of an App.
 
 Order of work in a turn, and why it lives where it does:
-- `on_user_message_callback`: score ONLY the new user message (rescoring history would re-block
-  every later turn) and record it for session escalation.
+- `before_agent_callback` (first agent of each turn): score ONLY the new user message (rescoring
+  history would re-block every later turn), record it for session escalation, count the turn, and
+  answer blocked sessions, blocked messages and too-long messages without any model call.
 - `before_model_callback`: refuse blocked sessions/users before any model call (returning an
   LlmResponse skips the model and the after-hooks, so the block is counted here), and drop tool
   declarations an agent is not allowed to use.
