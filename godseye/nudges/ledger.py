@@ -12,12 +12,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from godseye.config import get_settings
+from godseye.sqlite import connect, write_transaction
 
 FILE_NAME = "nudges.sqlite"
 CONTEXT_KEEP = 20  # recent products remembered per session (what the shopper looked at)
@@ -93,10 +93,7 @@ class NudgeLedger:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn = connect(self.path)
             self._local.conn = conn
         if not self._ready:
             with self._lock:
@@ -105,16 +102,8 @@ class NudgeLedger:
                     self._ready = True
         return conn
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn())
 
     @staticmethod
     def _state(row: tuple, previous_turn_at: float | None = None) -> SessionState:

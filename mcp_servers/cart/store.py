@@ -30,8 +30,8 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from godseye.config import get_settings
+from godseye.sqlite import connect, write_transaction
 from mcp_servers.cart.models import (
     CartEvent,
     CartLine,
@@ -287,27 +288,16 @@ class CartStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA synchronous=FULL")  # an order, once confirmed, survives a crash
+            conn = connect(self.path, synchronous="FULL")  # an order, once confirmed, survives a crash
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
             with self._conns_lock:
                 self._all_conns.append(conn)
         return conn
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction that takes the database write lock up front (no upgrade deadlocks)."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return write_transaction(self._conn())
 
     def close(self) -> None:
         with self._conns_lock:

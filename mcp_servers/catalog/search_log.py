@@ -22,13 +22,14 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from godseye.config import get_settings
+from godseye.sqlite import connect, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,7 @@ class SearchLog:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn = connect(self.path, busy_timeout_ms=BUSY_TIMEOUT_MS)
             ensure_exp(conn)
             self._local.conn = conn
         if not self._ready:
@@ -119,16 +116,8 @@ class SearchLog:
                     self._ready = True
         return conn
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn())
 
     def record(self, query: str, filters: dict[str, Any] | None, result_ids: Sequence[str],
                at: float | None = None) -> bool:
