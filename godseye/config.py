@@ -39,10 +39,6 @@ class Settings(BaseSettings):
     mcp_timeout_s: float = 20.0
 
     @property
-    def db_dir(self) -> Path:
-        return self.home
-
-    @property
     def catalog_uri(self) -> Path:
         return self.home / "catalog.lance"
 

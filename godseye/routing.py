@@ -61,12 +61,13 @@ class Budget:
 
     @classmethod
     def from_env(cls) -> Budget:
-        def number(name: str) -> float | None:
-            value = os.environ.get(name)
-            return float(value) if value not in (None, "") else None
+        """Budgets from the environment; an empty value switches that budget off."""
 
-        return cls(user_usd=number("GODSEYE_USER_BUDGET_USD") if "GODSEYE_USER_BUDGET_USD" in os.environ else 1.0,
-                   shop_usd=number("GODSEYE_SHOP_BUDGET_USD"),
+        def number(name: str, default: str) -> float | None:
+            value = os.environ.get(name, default)
+            return float(value) if value else None
+
+        return cls(user_usd=number("GODSEYE_USER_BUDGET_USD", "1.0"), shop_usd=number("GODSEYE_SHOP_BUDGET_USD", ""),
                    window_s=float(os.environ.get("GODSEYE_BUDGET_WINDOW_S", "3600")))
 
 

@@ -318,6 +318,3 @@ def _follow_up(view: RequestView) -> Decision | None:
         return None
     return Decision(calls=[(best, args)])
 
-
-def pending(view: RequestView) -> list[ToolCall]:
-    return view.pending_results

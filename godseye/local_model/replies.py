@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from godseye.local_model import slots
-from godseye.local_model.references import is_product, products_in, resolve_product
+from godseye.local_model.references import is_product, products_in
 from godseye.local_model.view import RequestView, ToolCall, error_message, tool_payload
 from godseye.semantic import rank
 
@@ -290,6 +290,3 @@ def _short(value: Any) -> str:
         return f"{value:.4g}"
     return str(value)
 
-
-def focus_product(view: RequestView) -> dict[str, Any] | None:
-    return resolve_product(view)

@@ -9,15 +9,12 @@ off switch and the click/conversion attribution need to survive a restart of the
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from godseye.config import get_settings
-from godseye.sqlite import connect, write_transaction
+from godseye.sqlite import ThreadLocalDatabase
 
 FILE_NAME = "nudges.sqlite"
 CONTEXT_KEEP = 20  # recent products remembered per session (what the shopper looked at)
@@ -85,25 +82,9 @@ class NudgeLedger:
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else get_settings().home / FILE_NAME
-        self._local = threading.local()
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = connect(self.path)
-            self._local.conn = conn
-        if not self._ready:
-            with self._lock:
-                if not self._ready:
-                    conn.executescript(_SCHEMA)
-                    self._ready = True
-        return conn
-
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_transaction(self._conn())
+        self._db = ThreadLocalDatabase(self.path, _SCHEMA)
+        self._conn = self._db.connection
+        self._tx = self._db.transaction
 
     @staticmethod
     def _state(row: tuple, previous_turn_at: float | None = None) -> SessionState:
@@ -202,7 +183,4 @@ class NudgeLedger:
         return out
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._db.close()

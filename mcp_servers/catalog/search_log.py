@@ -23,13 +23,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Collection, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from godseye.config import get_settings
-from godseye.sqlite import connect, write_transaction
+from godseye.sqlite import ThreadLocalDatabase
 
 log = logging.getLogger(__name__)
 
@@ -98,26 +97,9 @@ class SearchLog:
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else default_path()
-        self._local = threading.local()
-        self._ready = False
-        self._init_lock = threading.Lock()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = connect(self.path, busy_timeout_ms=BUSY_TIMEOUT_MS)
-            ensure_exp(conn)
-            self._local.conn = conn
-        if not self._ready:
-            with self._init_lock:
-                if not self._ready:
-                    conn.executescript(_SCHEMA)
-                    self._ready = True
-        return conn
-
-    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_transaction(self._conn())
+        self._db = ThreadLocalDatabase(self.path, _SCHEMA, setup=ensure_exp, busy_timeout_ms=BUSY_TIMEOUT_MS)
+        self._conn = self._db.connection
+        self._tx = self._db.transaction
 
     def record(self, query: str, filters: dict[str, Any] | None, result_ids: Sequence[str],
                at: float | None = None) -> bool:
@@ -190,10 +172,7 @@ class SearchLog:
             return conn.execute("DELETE FROM searches WHERE at < ?", (older_than,)).rowcount
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._db.close()
 
 
 _default: SearchLog | None = None
