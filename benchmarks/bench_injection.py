@@ -4,14 +4,15 @@
 
 Data sets:
 - every set under `../shared/data/injection/` that is present (deepset, jackhhao, giskard, and any
-  other folder holding a parquet/csv/jsonl with a text column and a label) — deepset is the
-  detector's training set, so its in-sample row is reported next to a 5-fold cross-validated row
-  where the learned layer of each fold never saw the rows it scores;
+  other folder holding a parquet/csv/jsonl with a text column and a label). deepset, jackhhao and
+  giskard train the learned layer, so their in-sample rows are followed by 5-fold cross-validated
+  rows where the learned layer of each fold never saw the rows it scores (the honest number);
 - the written sets in `benchmarks/data/`: the held-out half of the benign shopping queries (the
   other half trained the model), the held-out half of the benign general-purpose prompts (stories,
-  code, maths, travel, recipes, harmless role-play; likewise), benign prompts with trigger words, and written attacks
-  (obfuscated, multilingual, policy bypass). The last two were written alongside the rules, so
-  they show coverage, not generalisation.
+  code, maths, travel, recipes, harmless role-play; likewise), benign prompts with trigger words
+  (`benign_trigger.jsonl`, never trained on; the model trains on a separate written file), and
+  written attacks (obfuscated, multilingual, policy bypass). The trigger and attack sets were
+  written alongside the rules, so for the rules they show coverage, not generalisation.
 - indirect injection: product texts with one hostile sentence buried in them, through
   `guardrails.indirect.scan_tool_result`.
 
@@ -36,6 +37,7 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+TRAINING_SETS = ("deepset", "jackhhao", "giskard")  # guardrails.train.PUBLIC_SOURCES
 
 
 @dataclass
@@ -84,7 +86,7 @@ def shared_sets(root: Path) -> list[Dataset]:
                 labels = np.ones(len(frame), dtype=int)
             texts = frame[col].astype(str).tolist()
             name = folder.name if len(files) == 1 else f"{folder.name}/{f.stem}"
-            note = "training set (in-sample)" if folder.name == "deepset" else "not used for training"
+            note = "training set (in-sample)" if folder.name in TRAINING_SETS else "not used for training"
             out.append(Dataset(name, texts, labels, note))
     return out
 
@@ -101,7 +103,8 @@ def written_sets() -> list[Dataset]:
         Dataset("shopping (held-out, written)", shop, np.zeros(len(shop), int), "not used for training"),
         Dataset("general prompts (held-out, written)", general, np.zeros(len(general), int),
                 "not used for training"),
-        Dataset("benign + trigger words (written)", trig, np.zeros(len(trig), int), "written with the rules"),
+        Dataset("benign + trigger words (written)", trig, np.zeros(len(trig), int),
+                "not used for training; written with the rules"),
         Dataset("attacks (written)", att, np.ones(len(att), int), "written with the rules"),
     ]
 
@@ -143,35 +146,45 @@ def _row(ds: Dataset, scores: np.ndarray, times: np.ndarray | None) -> Row:
                rate(neg, WARN), float(np.percentile(t, 50)), float(np.percentile(t, 99)), ds.note)
 
 
-def deepset_cv(ds: Dataset, folds: int = 5) -> Row:
-    """The full detector with a learned layer retrained per fold on the other folds only."""
+def cross_validated_rows(data_dir: Path, folds: int = 5) -> list[Row]:
+    """The full detector (rules + learned layer) on every public training row, with the learned layer
+    retrained per fold on the other folds only and its anchors set by an inner CV of those folds:
+    what the detector does on rows like its training data that it never saw."""
+    from threadpoolctl import threadpool_limits
+
     from guardrails import train as T
     from guardrails.injection import InjectionDetector
-    from guardrails.injection_model import TokenClassifier, get_model
+    from guardrails.injection_model import get_model
 
+    rows = T.load_rows(data_dir)
     table = T.token_table()
-    extra, sources = T.written_benign("train")
-    texts = ds.texts + extra
-    y = np.concatenate([ds.labels, np.zeros(len(extra))]).astype(float)
-    ids = T.features(texts, table)
-    weight = np.concatenate([np.ones(len(ds.texts)), [T.SOURCE_WEIGHT[s] for s in sources]])
-    fold = T.folds_for(y, folds, T.SEED)
-    calib = T.calibration_mask(["deepset"] * len(ds.texts) + sources)
-    l2 = float(get_model().meta.get("cv", {}).get("l2", T.L2_GRID[-1]))  # the committed model's choice
-    scores = np.empty(len(ds.texts))
-    for f in range(folds):
-        train_idx = np.flatnonzero(fold != f)
-        inner = T.folds_for(y[train_idx], folds, T.SEED + 1)
-        sub_ids = [ids[i] for i in train_idx]
-        oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner, weight[train_idx])
-        ap, as_ = T.anchors(oof, y[train_idx], calib[train_idx])
-        fitted = T.fit(sub_ids, y[train_idx], table, l2, weight[train_idx])
-        det = InjectionDetector(TokenClassifier(fitted.token_weight, fitted.bias, ap, as_,
-                                                 {"prior_tokens": T.PRIOR_TOKENS}), cache_size=0)
-        for i in np.flatnonzero(fold[: len(ds.texts)] == f):
-            scores[i] = det.score(ds.texts[i]).score
-    cv = Dataset(f"{ds.name} ({folds}-fold CV)", ds.texts, ds.labels, "learned layer never saw the scored fold")
-    return _row(cv, scores, None)
+    ids = T.features(rows.texts, table)
+    y = rows.labels
+    weight = T.row_weights(rows)
+    fold = T.folds_for(y, folds, T.SEED, rows.sources)
+    calib = T.calibration_mask(rows.sources)
+    l2 = tuple(get_model().meta.get("cv", {}).get("l2", T.L2_GRID[0]))  # the committed model's choice
+    scores = np.empty(len(y))
+    with threadpool_limits(limits=1, user_api="blas"):
+        for f in range(folds):
+            train_idx = np.flatnonzero(fold != f)
+            sub_ids = [ids[i] for i in train_idx]
+            inner = T.folds_for(y[train_idx], 3, T.SEED + 1, [rows.sources[i] for i in train_idx])
+            oof = T.cross_validate(sub_ids, y[train_idx], table, l2, inner, weight[train_idx])
+            model = T.with_anchors(T.fit(sub_ids, y[train_idx], table, l2, weight[train_idx]),
+                                   *T.anchors(oof, y[train_idx], calib[train_idx]))
+            det = InjectionDetector(model, cache_size=0)
+            for i in np.flatnonzero(fold == f):
+                scores[i] = det.score(rows.texts[i]).score
+            print(f"  cv fold {f + 1}/{folds} done", flush=True)
+    src = np.asarray(rows.sources)
+    out = []
+    for name in T.PUBLIC_SOURCES:
+        mask = src == name
+        ds = Dataset(f"{name} ({folds}-fold CV)", [t for t, m in zip(rows.texts, mask, strict=True) if m],
+                     y[mask].astype(int), "learned layer never saw the scored fold")
+        out.append(_row(ds, scores[mask], None))
+    return out
 
 
 def indirect_rows() -> list[Row]:
@@ -215,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     install_if_requested()
     parser = argparse.ArgumentParser(description="injection detector benchmark")
     parser.add_argument("--quick", action="store_true", help="at most 300 rows per shared set, no CV")
-    parser.add_argument("--no-cv", action="store_true", help="skip the deepset cross-validation")
+    parser.add_argument("--no-cv", action="store_true", help="skip the cross-validation of the public sets")
     parser.add_argument("--data-dir", type=Path, default=SHARED)
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
@@ -235,10 +248,9 @@ def main(argv: list[str] | None = None) -> int:
             rng = np.random.default_rng(0)
             keep = np.sort(rng.choice(len(ds.texts), 300, replace=False))
             ds = Dataset(ds.name + " (sample)", [ds.texts[i] for i in keep], ds.labels[keep], ds.note)
-        row, _ = evaluate(detector, ds)
-        rows.append(row)
-        if ds.name == "deepset" and not (args.quick or args.no_cv):
-            rows.append(deepset_cv(ds))
+        rows.append(evaluate(detector, ds)[0])
+    if shared and not (args.quick or args.no_cv):
+        rows.extend(cross_validated_rows(args.data_dir))
     for ds in written_sets():
         rows.append(evaluate(detector, ds)[0])
     rows.extend(indirect_rows())

@@ -19,10 +19,12 @@ layers are calibrated onto it rather than the other way round:
 - rule weights are set by what a rule means (see `injection_rules`): an unambiguous attack shape
   weighs >= 0.85 and blocks alone, a suspicious one 0.55-0.75 and warns alone, context 0.2-0.45;
 - the learned layer's probability is mapped piecewise-linearly so that the probability exceeded
-  by 5% of the benign training rows (out-of-fold, 5-fold CV over deepset + written shopping
-  queries) lands on 0.5 and the one exceeded by 1% lands on 0.8 (`guardrails.train.anchors`).
-  Alone, the learned layer therefore blocks about 1% of benign traffic like its training data,
-  and a warn-level rule plus a warn-level model score block together.
+  by 5% of the benign calibration rows (out-of-fold, 5-fold CV; deepset's benign rows and the
+  written shopping queries) lands on 0.5 and the one exceeded by 2% lands on 0.8 (`guardrails.train.anchors`).
+  Alone, the learned layer therefore blocks about 2% of benign traffic like deepset's questions
+  (0.8% of the written shopping queries in CV: they are shorter and plainer), and a warn-level
+  rule plus a warn-level model score block together. 2% rather than 1% bought 0.5 points of
+  deepset and 1.5 of jackhhao recall in CV and no held-out shopping or trigger-word false positive.
 - evidence floor: a bag of token weights reads little into two or three words ("hello",
   "declared", "max_injection_score"), so the learned score alone is capped below WARN for texts
   of fewer than MIN_WORDS_TO_WARN content words and below BLOCK for fewer than

@@ -8,10 +8,17 @@ way model2vec does: every WordPiece token of its vocabulary is run through the s
 its tokens' vectors, and a logistic regression on that vector is trained on the labelled data.
 
 Because the classifier is linear and the pooling is a mean, the weights fold into one number per
-token (`token_weight[t] = E[t] . w`): the committed file is 30522 float16 weights (60 KB), and
-scoring is tokenise + gather + mean. The tokens still inherit the embedder's geometry, so words the
-training set never contained but that sit near "ignore", "instructions" or "pretend" in the
-embedding space get similar weights, which is what a bag-of-words model could not give.
+token (`token_weight[t] = E[t] . w`), and scoring is tokenise + gather + mean. The tokens inherit
+the embedder's geometry, so words the training set never contained but that sit near "unfiltered",
+"instructions" or "pretend" in the embedding space get similar weights, which is what a bag of
+words could not give.
+
+The same regression also reads two bags, as fractions of the text: the tokens themselves and
+hashed pairs of adjacent tokens (`bigram_buckets`). 384 dimensions cannot hold "stay in
+character", "previous instructions" or "unwahre Überschrift" as phrases; the pair weights can.
+The token bag folds into `token_weight` too, and a pair's weight is added at the token that ends
+it (`TokenClassifier.contributions`), so scoring stays one mean over windows. The file holds
+30522 token and 65536 pair weights as float16 (~150 KB compressed).
 
 Long texts are scored over overlapping token windows (max of the window scores), so one hostile
 sentence inside a long message is not averaged away.
@@ -29,9 +36,9 @@ learned layer can say much. The classifier itself is trained on plain means (see
 layer alone may conclude from very few words (`guardrails.injection`).
 
 Calibration: `calibrate()` maps the raw probability onto the detector's fixed score scale with
-two anchors measured on out-of-fold predictions for the *benign* training rows: the probability
-that only 5% of benign rows exceed becomes the warn threshold (0.5) and the one that only 1%
-exceed becomes the block threshold (0.8). See `guardrails.train`.
+two anchors measured on out-of-fold predictions for the *benign* calibration rows: the probability
+that only 5% of them exceed becomes the warn threshold (0.5) and the one that only 2% exceed
+becomes the block threshold (0.8). See `guardrails.train` and `guardrails.injection`.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ MAX_CHARS = 1000  # what the learned layer reads of one text; the rules read eve
 WINDOW = 48  # tokens per window for long texts
 STRIDE = 24
 PRIOR_TOKENS = 4.0  # pseudo-count of neutral tokens in every pooled window (see the module docstring)
+BIGRAM_BUCKETS = 1 << 16  # hashed token pairs with a weight of their own (128 KB as float16)
 
 
 class ModelUnavailable(RuntimeError):
@@ -148,6 +156,18 @@ def window_means(values: np.ndarray, window: int = WINDOW, stride: int = STRIDE,
     return (csum[starts + window] - csum[starts]) / (window + prior)
 
 
+def bigram_buckets(ids: np.ndarray, buckets: int = BIGRAM_BUCKETS) -> np.ndarray:
+    """Hash bucket of each adjacent pair of content tokens (pair i ends at token i + 1).
+
+    Multiplicative hash of the two ids: deterministic across processes and platforms, unlike
+    Python's `hash`. Collisions share a weight; with 65k buckets and the regularisation they cost
+    nothing measurable.
+    """
+    if ids.size < 2:
+        return np.zeros(0, dtype=np.int64)
+    return ((ids[:-1].astype(np.int64) * 1_000_003) ^ ids[1:].astype(np.int64)) % buckets
+
+
 def word_count(ids: np.ndarray) -> int:
     """Words among content token ids (WordPiece continuations "##x" are not new words)."""
     if ids.size == 0:
@@ -201,8 +221,10 @@ class TokenClassifier:
     """Per-token weights + calibration anchors; scores texts. Load the committed file with `load()`."""
 
     def __init__(self, token_weight: np.ndarray, bias: float, anchors_p: np.ndarray, anchors_s: np.ndarray,
-                 meta: dict | None = None):
+                 meta: dict | None = None, bigram_weight: np.ndarray | None = None):
         self.token_weight = np.asarray(token_weight, dtype=np.float32)
+        # Files written before the pair weights have none: tokens alone, as before.
+        self.bigram_weight = None if bigram_weight is None else np.asarray(bigram_weight, dtype=np.float32)
         self.bias = float(bias)
         self.anchors_p = np.asarray(anchors_p, dtype=np.float64)
         self.anchors_s = np.asarray(anchors_s, dtype=np.float64)
@@ -217,13 +239,21 @@ class TokenClassifier:
             raise ModelUnavailable(f"injection model not found at {path}; run `godseye guard train`")
         with np.load(path, allow_pickle=False) as data:
             return cls(data["token_weight"], float(data["bias"]), data["anchors_p"], data["anchors_s"],
-                       json.loads(str(data["meta"])))
+                       json.loads(str(data["meta"])),
+                       data["bigram_weight"] if "bigram_weight" in data.files else None)
+
+    def contributions(self, ids: np.ndarray) -> np.ndarray:
+        """Each content token's share of the logit: its own weight plus that of the pair it ends."""
+        values = self.token_weight[ids].astype(np.float64)
+        if self.bigram_weight is not None and ids.size > 1:
+            values[1:] += self.bigram_weight[bigram_buckets(ids, self.bigram_weight.shape[0])]
+        return values
 
     def logit_windows(self, text: str, ids: np.ndarray | None = None) -> np.ndarray:
         ids = token_ids(text) if ids is None else ids
         if ids.size == 0:
             return np.asarray([self.bias])
-        return window_means(self.token_weight[ids], prior=self.prior) + self.bias
+        return window_means(self.contributions(ids), prior=self.prior) + self.bias
 
     def prob(self, text: str, ids: np.ndarray | None = None) -> float:
         z = float(self.logit_windows(text, ids).max())
@@ -246,7 +276,7 @@ class TokenClassifier:
         if ids.size == 0:
             return ()
         tok = shared_tokenizer()
-        weights = self.token_weight[ids]
+        weights = self.contributions(ids)
         order = np.argsort(-weights)
         seen: list[str] = []
         for i in order:

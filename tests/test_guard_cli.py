@@ -72,7 +72,7 @@ def test_blocks_and_unblock(home):
 def test_train_without_data_is_a_clear_error(tmp_path, home):
     result = runner.invoke(app, ["guard", "train", "--data-dir", str(tmp_path / "empty"), "--out",
                                  str(tmp_path / "clf.npz")])
-    assert result.exit_code == 2 and "no deepset parquet" in result.output
+    assert result.exit_code == 2 and "no deepset data" in result.output
     assert not (tmp_path / "clf.npz").exists()
 
 

@@ -56,6 +56,27 @@ def test_calibration_maps_probability_monotonically():
     assert model.calibrate(0.3) < WARN < model.calibrate(0.75) < BLOCK
 
 
+def test_pair_weights_count_only_adjacent_tokens(tmp_path):
+    """A pair's weight lands on the token that ends it, and only when the two tokens are adjacent."""
+    from guardrails.injection_model import bigram_buckets, token_ids
+
+    ids = token_ids("unwahre headline")
+    assert ids.size >= 2
+    pair = bigram_buckets(ids)[-1]
+    weights = np.zeros(1 << 16, np.float32)
+    weights[pair] = 40.0
+    anchors_p, anchors_s = np.array([0, 0.6, 0.9, 1.0]), np.array([0, WARN, BLOCK, 1.0])
+    with_pairs = TokenClassifier(np.zeros(30522, np.float32), 0.0, anchors_p, anchors_s, bigram_weight=weights)
+    without = TokenClassifier(np.zeros(30522, np.float32), 0.0, anchors_p, anchors_s)
+    assert with_pairs.prob("unwahre headline") > 0.9 > without.prob("unwahre headline") == pytest.approx(0.5)
+    assert with_pairs.prob("headline unwahre") == pytest.approx(0.5)
+    # A file written before pair weights existed still loads and scores on tokens alone.
+    old = tmp_path / "old.npz"
+    np.savez(old, token_weight=np.zeros(30522, np.float16), bias=np.float32(0), anchors_p=anchors_p,
+             anchors_s=anchors_s, meta=np.asarray("{}"))
+    assert TokenClassifier.load(old).bigram_weight is None
+
+
 def test_window_means_find_a_hostile_stretch_in_a_long_text():
     values = np.zeros(400)
     values[200:240] = 5.0
