@@ -603,10 +603,23 @@ RULES: tuple[Rule, ...] = (
     _r("delim.header", DELIM, 0.7,
        r"(?:^|\n)\s*(?:#{2,}|={3,}|-{3,}|\*{3,}|\[{2,})\s*(?:new|updated|real|system|admin|developer|"
        r"important|secret|hidden|override)?\s*(?:instructions?|system|prompt|rules|directives?|task|"
-       r"override|admin)\b|\b(?:end|beginning|begin|start) of (?:the )?(?:user )?(?:input|prompt|"
-       r"instructions|context|document|conversation|system prompt)\b",
+       r"override|admin)\b|\b(?:end|beginning|begin|start) of (?:the )?(?:(?:user|attacker|untrusted|"
+       r"player|human|customer)'?s? )?(?:input|prompt|instructions|context|document|conversation|"
+       r"system prompt)\b",
        ("#", "==", "--", "**", "[[", "end of", "begin", "start of"),
        "fakes the end of the user's input or a new instruction section"),
+    _r("delim.bracket_role", DELIM, 0.85,
+       r"(?:^|\n)\s*[\[{]\s*(?:system|sys|admin|administrator|developer|root|operator)\s*"
+       r"(?:message|note|prompt)?\s*[\]}]",
+       ("[", "{"), "opens a line as a bracketed system or admin turn", back=8),
+    _r("policy.fake_verification", POLICY, 0.8,
+       r"\b(?:pretend|assume|imagine|act as if|suppose)[\s,]+(?:that[\s,]+)?(?:(?:the|my)[\s,]+)?"
+       r"(?:password|passcode|access code|pin|credentials?|secret code|login|authori[sz]ation)[\s,]+"
+       r"(?:is|was|were|has been|have been)[\s,]+(?:correct|valid|right|accepted|verified|confirmed|granted)\b|"
+       r"\b(?:pretend|assume|imagine|act as if|suppose)[\s,]+(?:that[\s,]+)?(?:i|i've|i have)[\s,]+"
+       r"(?:entered|given|typed|said|provided)[\s,]+(?:the|my)[\s,]+(?:correct|right|valid)[\s,]+",
+       ("pretend", "assume", "imagine", "act as if", "suppose"),
+       "claims or asks to assume a verified password or authorisation", back=0),
     _r("delim.code_role", DELIM, 0.75,
        r"```\s*(?:system|instructions?|prompt|admin|developer|override)\b",
        ("```",), "puts a system block in a code fence"),
