@@ -1050,7 +1050,7 @@ RULES: tuple[Rule, ...] = (
     _r("hijack.fabricate", HIJACK, 0.6,
        r"\b(?:write|generate|create|formulate|compose|invent|make up|produce|post|draft|formulier\w*|schreib\w*|"
        r"erstell\w*|ecris|redige|genere|escribe|redacta|genera|crea|scrivi|escreva|schrijf)[\s,]+(?:me[\s,]+|mir[\s,]+)?"
-       r"(?:\w+[\s,]+){0,4}?(?:untrue|false|fake|made-?up|fabricated|invented|misleading|unwahre?\w*|falsche?\w*|erfundene?\w*|"
+       r"(?:\w+[\s,]+){0,6}?(?:untrue|false|fake|made-?up|fabricated|invented|misleading|unwahre?\w*|falsche?\w*|erfundene?\w*|"
        r"fausse?s?|falsa|falso|inventad[ao])[\s,]+(?:\w+[\s,]+)?(?:headlines?|news|story|article|claims?|"
        r"statements?|facts?|reviews?|uberschrift\w*|schlagzeile\w*|nachricht\w*|titre|titular|notizia|noticia)\b|"
        r"\bmake something up\b|\bdenk dir (?:etwas|was) aus\b|\binvente quelque chose\b|\binventa algo\b",
