@@ -124,14 +124,17 @@ class TelemetryPlugin(BasePlugin):
 
     def __init__(self, name: str = "godseye_telemetry"):
         super().__init__(name=name)
-        self._open: dict[tuple[str, str, str], Any] = {}
+        # open model span -> (span, its input messages, annotated together when it closes)
+        self._open: dict[tuple[str, str, str], tuple[Any, list[dict[str, Any]] | None]] = {}
         _plugins.add(self)
 
     def close_skipped(self, invocation_id: str, agent: str) -> None:
         """Close the model span a guardrail left open (its model never ran)."""
-        span = self._open.pop(("llm", invocation_id, agent), None)
+        span, messages = self._open.pop(("llm", invocation_id, agent), (None, None))
         if span is not None:
             span.set_tag("llm.skipped", "true")
+            if messages is not None:
+                llmobs.annotate(span, input_data=messages)
             span.finish()
 
     # --- models ------------------------------------------------------------------------------------
@@ -145,6 +148,7 @@ class TelemetryPlugin(BasePlugin):
         model = llm_request.model or "unknown"
         provider = model_provider(model)
         tags = {"llm.model": model, "llm.agent": agent, "llm.provider": provider}
+        messages = None
         if provider == "google" and tracing.integration_active("google_genai"):
             # ddtrace's google_genai span below this one is the LLM Observability llm span; a second
             # llm span here would count every token twice.
@@ -153,14 +157,17 @@ class TelemetryPlugin(BasePlugin):
             span = llmobs.start("llm", LLM_SPAN, resource=model, model_name=model,
                                 model_provider=provider, session_id=_session_id(callback_context), **tags)
             if llmobs.enabled():
-                llmobs.annotate(span, input_data=input_messages(llm_request))
-        self._open[key] = span
+                # converted now (the request is what the model is about to see), annotated with the
+                # output in one call when the span closes
+                messages = input_messages(llm_request)
+        self._open[key] = (span, messages)
         return None
 
     async def after_model_callback(self, *, callback_context: CallbackContext, llm_response: LlmResponse) -> None:
         if not self._open or llm_response.partial:
             return None
-        span = self._open.pop(("llm", callback_context.invocation_id, callback_context.agent_name), None)
+        span, messages = self._open.pop(("llm", callback_context.invocation_id, callback_context.agent_name),
+                                        (None, None))
         if span is None:
             return None
         tokens = token_counts(llm_response)
@@ -170,14 +177,17 @@ class TelemetryPlugin(BasePlugin):
             span.set_tag("error.type", str(llm_response.error_code))
             span.set_tag("error.message", llmobs.clip(llm_response.error_message or "", 300))
         if llmobs.enabled():
-            llmobs.annotate(span, output_data=output_messages(llm_response), metrics=tokens)
+            llmobs.annotate(span, input_data=messages, output_data=output_messages(llm_response), metrics=tokens)
         span.finish()
         return None
 
     async def on_model_error_callback(self, *, callback_context: CallbackContext, llm_request: LlmRequest,
                                       error: Exception) -> None:
-        span = self._open.pop(("llm", callback_context.invocation_id, callback_context.agent_name), None)
+        span, messages = self._open.pop(("llm", callback_context.invocation_id, callback_context.agent_name),
+                                        (None, None))
         if span is not None:
+            if messages is not None:
+                llmobs.annotate(span, input_data=messages)
             llmobs.finish(span, error)
         return None
 
@@ -212,9 +222,10 @@ def instrument_adk_agents() -> bool:
             return
         session_id = getattr(getattr(parent_context, "session", None), "id", None)
         invocation_id = getattr(parent_context, "invocation_id", "")
+        user_text = _text_of(getattr(parent_context, "user_content", None)) if llmobs.enabled() else None
         span = llmobs.start("agent", AGENT_SPAN, display_name=self.name, resource=self.name, session_id=session_id,
+                            input_data=llmobs.clip(user_text) if user_text is not None else None,
                             **{"adk.agent": self.name, "adk.invocation_id": invocation_id})
-        llmobs.annotate(span, input_data=llmobs.clip(_text_of(getattr(parent_context, "user_content", None))))
         reply = None
         error: BaseException | None = None
         agen = original(self, parent_context)
@@ -309,9 +320,9 @@ def instrument_adk_mcp_client() -> bool:
         session_id = getattr(getattr(tool_context, "session", None), "id", None)
         as_llmobs_tool = not tracing.integration_active("google_adk")
         if as_llmobs_tool:  # without the integration's tool span, this one is the LLMObs tool span
-            span = llmobs.start("tool", CLIENT_SPAN, display_name=self.name, resource=self.name,
-                                session_id=session_id, **tags)
-            llmobs.annotate(span, input_data=llmobs.clip(json.dumps(args, default=str)))
+            span = llmobs.start("tool", CLIENT_SPAN, display_name=self.name, resource=self.name, session_id=session_id,
+                                input_data=llmobs.clip(json.dumps(args, default=str)) if llmobs.enabled() else None,
+                                **tags)
         else:
             span = tracing.start_span(CLIENT_SPAN, resource=self.name, session_id=session_id, **tags)
         try:

@@ -57,10 +57,16 @@ _current_turn: contextvars.ContextVar[Any] = contextvars.ContextVar("godseye_tur
 _turn_by_session: OrderedDict[str, Any] = OrderedDict()
 
 
-def _llmobs() -> Any:
-    from ddtrace.llmobs import LLMObs
+_LLMObs: Any = None  # ddtrace's LLMObs class, imported on first use (never when tracing is off)
 
-    return LLMObs
+
+def _llmobs() -> Any:
+    global _LLMObs
+    if _LLMObs is None:
+        from ddtrace.llmobs import LLMObs
+
+        _LLMObs = LLMObs
+    return _LLMObs
 
 
 def enabled() -> bool:
@@ -111,13 +117,14 @@ def flush() -> None:
 
 def start(kind: str, name: str, *, session_id: str | None = None, display_name: str | None = None,
           model_name: str | None = None, model_provider: str | None = None, resource: str | None = None,
-          **tags: Any) -> Any:
+          input_data: Any = None, llmobs_tags: Mapping[str, Any] | None = None, **tags: Any) -> Any:
     """Start and activate an LLM Observability span of `kind` (workflow, agent, llm, tool, task,
     retrieval) that is also the APM span `name`; a plain APM span when LLM Observability is off, the
     no-op span when tracing is off. The caller finishes it (`finish`).
 
     `display_name` names it in LLM Observability while APM keeps the low-cardinality `name`
-    ("adk.agent" in APM, "shopper" in LLM Observability).
+    ("adk.agent" in APM, "shopper" in LLM Observability). `input_data` and `llmobs_tags` are
+    annotated in the same call as the name (one annotation per span start, not three).
     """
     if session_id:
         tags["session_id"] = session_id
@@ -128,12 +135,24 @@ def start(kind: str, name: str, *, session_id: str | None = None, display_name: 
         started = LLMObs.llm(model_name=model_name, name=name, model_provider=model_provider, session_id=session_id)
     else:
         started = getattr(LLMObs, kind)(name=name, session_id=session_id)
+    fields: dict[str, Any] = {}
+    if input_data is not None:
+        fields["input_data"] = input_data
+    if llmobs_tags:
+        fields["tags"] = dict(llmobs_tags)
     if display_name and display_name != name:
+        fields["_name"] = display_name
+    if fields:
         try:
-            LLMObs.annotate(started, _name=display_name)
-        except TypeError:  # private parameter gone in a later ddtrace: keep the APM name
-            pass
-        started.name = name
+            try:
+                LLMObs.annotate(started, **fields)
+            except TypeError:  # private `_name` gone in a later ddtrace: keep the APM name
+                fields.pop("_name", None)
+                if fields:
+                    LLMObs.annotate(started, **fields)
+        except Exception:
+            log.debug("LLMObs.annotate failed", exc_info=True)
+        started.name = name  # `_name` renamed the APM span too
     started.resource = resource or display_name or name
     if tags:
         tracing.set_tags(started, tags)
@@ -206,9 +225,8 @@ def chat_turn(*, app: str, session_id: str, user_id: str, text: str) -> Iterator
         yield TurnRecorder(tracing.NOOP_SPAN)
         return
     span = start("workflow", "godseye.chat.turn", session_id=session_id, display_name=f"{app}.turn",
-                 resource=app, user_id=user_id, **{"godseye.app": app})
-    span.set_tag("span.kind", "server")
-    annotate(span, input_data=clip(text), tags={"user_id": user_id, "app": app})
+                 resource=app, input_data=clip(text), llmobs_tags={"user_id": user_id, "app": app},
+                 user_id=user_id, **{"godseye.app": app, "span.kind": "server"})
     token = _current_turn.set(span)
     _remember(session_id, span)
     try:
@@ -386,6 +404,15 @@ def retrieval(name: str = "lancedb.search", *, query_arg: str = "query", **stati
 
 
 # --- distributed context ---------------------------------------------------------------------------
+
+
+def active_parent_id() -> int | None:
+    """Span id of the active LLM Observability span (what propagation names as the parent), or None."""
+    if not _enabled:
+        return None
+    provider = getattr(getattr(_llmobs(), "_instance", None), "_llmobs_context_provider", None)
+    active = provider.active() if provider is not None else None
+    return getattr(active, "span_id", None)
 
 
 def activate_distributed(headers: Mapping[str, str], context: Any) -> Callable[[], None]:

@@ -13,6 +13,16 @@ import os
 from telemetry import llmobs, tracing
 from telemetry.metrics import metrics
 
+# ddtrace's own background services that Godseye does not use, off unless the operator sets them:
+# Remote Configuration polls the agent every few seconds for settings pushed from the Datadog UI, and
+# instrumentation telemetry sends heartbeats about the tracer itself and counts every span and
+# annotation on the hot path. Both cost CPU in every traced process (the CLI/UI and each MCP server)
+# and neither is needed for traces, LLM Observability or evaluations.
+DDTRACE_DEFAULTS = {
+    "DD_REMOTE_CONFIGURATION_ENABLED": "false",
+    "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false",
+}
+
 
 def init_telemetry(service: str, *, agents: bool = True) -> bool:
     """Set unified service tags for this process (DD_SERVICE keeps any value the operator set), then
@@ -23,6 +33,8 @@ def init_telemetry(service: str, *, agents: bool = True) -> bool:
     os.environ.setdefault("DD_SERVICE", service)
     os.environ.setdefault("DD_ENV", "dev")
     os.environ.setdefault("DD_VERSION", "0.1.0")
+    for key, value in DDTRACE_DEFAULTS.items():  # read by ddtrace when tracing imports it
+        os.environ.setdefault(key, value)
     if not tracing.init_tracing(service, agents=agents):
         return False
     llmobs.enable(service=os.environ.get("DD_SERVICE", service))

@@ -322,6 +322,30 @@ def continued_trace(carrier: Mapping[str, Any] | None) -> Iterator[bool]:
         provider.activate(previous)
 
 
+_last_injected: tuple[tuple[Any, ...], dict[str, str]] | None = None
+
+
+def _active_headers() -> dict[str, str]:
+    """`inject({})` for the active span, remembered for as long as the same span (and the same LLM
+    Observability parent) is active: one MCP `tools/call` is injected twice (by ADK's McpTool and by
+    the MCP client), and ADK lists every toolset's tools before each model call, all under one span.
+    Returns a copy the caller may keep."""
+    global _last_injected
+    target = _tracer.current_span() if _tracer is not None else None
+    if target is None:
+        return {}
+    from telemetry import llmobs
+
+    def key() -> tuple[Any, ...]:
+        return target.trace_id, target.span_id, target.context.sampling_priority, llmobs.active_parent_id()
+
+    last = _last_injected
+    if last is None or last[0] != key():
+        headers = inject({}, target)  # may take the sampling decision: key() after it
+        last = _last_injected = (key(), headers)
+    return dict(last[1])
+
+
 class _DatadogTextMapPropagator:
     """An OpenTelemetry TextMapPropagator that writes ddtrace's active span, so ADK's McpTool (which
     calls the global OpenTelemetry propagator to fill `_meta`) carries our trace to MCP servers."""
@@ -330,7 +354,7 @@ class _DatadogTextMapPropagator:
                          "x-datadog-origin", "x-datadog-tags", "traceparent", "tracestate"})
 
     def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
-        headers = inject({})
+        headers = _active_headers()
         for key, value in headers.items():
             if setter is not None:
                 setter.set(carrier, key, value)
