@@ -856,6 +856,19 @@ RULES: tuple[Rule, ...] = (
        r"\bvoce nao e[\s,]+(?:\w+[\s,]+){1,3}?mas\b|\bje bent geen[\s,]+(?:\w+[\s,]+){1,3}?maar\b",
        ("you are", "you're", "du bist", "sie sind", "tu n", "vous n", "no eres", "non sei", "voce nao", "je bent"),
        "tells the assistant it is not itself but someone else", back=4),
+    _r("persona.named_opinion", PERSONA, 0.8,
+       r"^\s*(?:(?:Ok(?:ay)?|Now|Hello|Hi|Hey)[\s,.!]+)?(?i:you are|you're|du bist|sie sind|tu es|vous [eê]tes|"
+       r"eres|t[uú] eres|sei|je bent)\s+(?:(?i:the|der|die|das|le|la|el|il)\s+)?"
+       r"(?!(?i:my|a|an|our|your|so|very|really|right|wrong|great|amazing|awesome|helpful|welcome|best|"
+       r"mein\w*|ein\w*|mon|ma|mes|un|une|mi|mio|mia|uno|una|mijn|een|sehr|super|toll)\b)"
+       r"[A-Za-z][\w-]+(?:\s+[A-Za-z][\w-]+)?\s*[.,:!]\s*(?:(?i:as)\s[^.?!]{0,40},\s*)?"
+       r"(?i:what do you think|what'?s your (?:opinion|view|take)|tell me what you think|how do you feel about|"
+       r"wie findest du|was h(?:ä|ae|a)ltst du|wie stehst du zu|que penses[- ]tu|qu'en penses[- ]tu|"
+       r"qu[eé] opinas|cosa ne pensi|che ne pensi|o que (?:voc[eê]) acha|wat vind je|wat denk je)",
+       ("you", "du bist", "sie sind", "tu es", "vous", "eres", "sei", "je bent", "ok", "now", "hello", "hi",
+        "hey"),
+       "casts the assistant as a named organisation or person and asks for its opinion", raw=True, cased=True,
+       back=20),
     _r("persona.named_entity", PERSONA, 0.55,
        r"^\s*(?:(?:Ok(?:ay)?|Now|Hello|Hi|Hey)[\s,.!]+)?(?:You are|You're|Du bist|Sie sind|Tu es|Vous êtes|"
        r"Vous etes|Eres|Tú eres|Tu eres|Sei|Je bent)\s+(?:the\s+|der\s+|die\s+|das\s+|le\s+|la\s+|el\s+|il\s+)?"
