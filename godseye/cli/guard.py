@@ -76,7 +76,7 @@ def train(
     data_dir: Annotated[Path | None, typer.Option(help="Reference data root (default ../shared/data).")] = None,
     out: Annotated[Path | None, typer.Option(help="Where to write the weights (default: the packaged file).")] = None,
 ) -> None:
-    """Retrain the learned injection layer (deepset + the written shopping queries), reproducibly."""
+    """Retrain the learned injection layer (deepset, jackhhao, giskard + the written benign prompts), reproducibly."""
     install_if_requested()
     from guardrails import train as trainer
     from guardrails.injection_model import MODEL_PATH
