@@ -33,6 +33,18 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An empty GODSEYE_HOME for one test, with the cached settings re-read on both sides of it.
+    (Test modules that also cache other settings define their own `home`.)"""
+    from godseye.config import get_settings
+
+    monkeypatch.setenv("GODSEYE_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
 # --- a seeded shop shared by every test that runs conversations -------------------------------------
 
 SHOP_SEED_SIZE = 1200

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support.clock import FakeClock
 
 from godseye.datadog_assets.message import TransitionContext, mentions, render
 from godseye.datadog_assets.schema import check
@@ -49,18 +50,6 @@ class FakeStore:
                        and all(p.tags.get(k) == v for k, v in (filters or {}).items())), key=lambda p: p.ts)
 
 
-class Clock:
-    def __init__(self, now: float = T0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        self.now += seconds
-        return self.now
-
-
 def monitor(key: str = "m", query: str = "max(last_5m):max:llm.security.injection_score{*} by {session_id} > 0.85",
             message: str = "{{#is_alert}}attack {{session_id.name}} @webhook-hook @incident-inc{{/is_alert}}"
                            "{{#is_warning}}suspicious {{session_id.name}}{{/is_warning}}"
@@ -75,7 +64,7 @@ def monitor(key: str = "m", query: str = "max(last_5m):max:llm.security.injectio
 class Harness:
     def __init__(self, tmp_path: Path, monitors: list[MonitorDef], settings: dict | None = None):
         self.store = FakeStore()
-        self.clock = Clock()
+        self.clock = FakeClock(T0)
         self.calls: list = []
         self.incidents = IncidentEngine(settings if settings is not None else {
             "inc": IncidentSetting(handle="inc", monitors=[m.key for m in monitors], severity="SEV-2",
@@ -367,7 +356,7 @@ def test_repo_monitors_drive_incidents_and_the_self_healing_payload(tmp_path: Pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GODSEYE_WEBHOOK_SECRET", "from-env")
     monkeypatch.setenv("GODSEYE_WEBHOOK_BASE_URL", "http://127.0.0.1:8999")
-    store, clock, calls = FakeStore(), Clock(), []
+    store, clock, calls = FakeStore(), FakeClock(T0), []
     evaluator = MonitorEvaluator.from_assets(
         REPO / "datadog", store, clock=clock, webhook_sink=lambda c: calls.append(c),
         state=MonitorStateStore(tmp_path / "s.sqlite"),
@@ -401,7 +390,7 @@ def test_repo_monitors_drive_incidents_and_the_self_healing_payload(tmp_path: Pa
 def test_real_metric_store_feeds_the_evaluator(tmp_path: Path) -> None:
     store_mod = pytest.importorskip("local_datadog.store")
     store = store_mod.MetricStore(tmp_path / "standin.sqlite")
-    clock = Clock()
+    clock = FakeClock(T0)
     store.add_points([
         store_mod.Point(clock.now - 10, 0.95, "gauge", {"session_id": "attacker", "env": "test"},
                         "llm.security.injection_score"),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clock import FakeClock
 
 from godseye.nudges import NudgeEngine, NudgeLedger, NudgeSettings
 from godseye.nudges.picks import OCCASION_LOOK, look_for
@@ -44,19 +45,9 @@ def rows(catalog: CatalogStore) -> list[dict[str, Any]]:
         columns=["id", "name", "price", "stock", "subcategory", "sizes", "gender", "occasions", "seasons"]).to_pylist()
 
 
-class Clock:
-    """The engine's and the trends' clock; starts at the real time (cart events carry real times)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def shop(tmp_path: Path, catalog: CatalogStore):
-    clock = Clock()
+    clock = FakeClock(time.time())  # the engine's and the trends' clock: cart events carry real times
     cart = CartStore(tmp_path / "cart.sqlite", products=catalog)
     searches = SearchLog(tmp_path / "searches.sqlite")
     trends = TrendSource(cart.path, catalog=catalog, searches=searches, clock=clock)

@@ -6,24 +6,15 @@ switch need no agent turn, so no model or MCP server starts here.
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from godseye.config import PROJECT_ROOT, get_settings
+from godseye.config import PROJECT_ROOT
 from godseye.nudges import get_engine
 
 SHOP = str(PROJECT_ROOT / "ui" / "shop.py")
 NUDGE = {"role": "assistant", "agent": "stylist", "nudge": "low_stock",
          "text": "Heads-up: only 2 units left of the Linen Sundress ($60.00).",
          "products": [{"id": "T-001", "name": "Linen Sundress", "price": 60.0}]}
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("GODSEYE_HOME", str(tmp_path))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_nudge_is_a_stylist_message_with_cards_and_the_switch_turns_nudges_off(home):
