@@ -37,7 +37,6 @@ os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-TRAINING_SETS = ("deepset", "jackhhao", "giskard")  # guardrails.train.PUBLIC_SOURCES
 
 
 @dataclass
@@ -69,6 +68,8 @@ def _labels(frame) -> np.ndarray | None:
 
 def shared_sets(root: Path) -> list[Dataset]:
     """Every labelled set under root/injection/ (skipping what is absent)."""
+    from guardrails.train import PUBLIC_SOURCES
+
     out: list[Dataset] = []
     base = root / "injection"
     if not base.is_dir():
@@ -86,19 +87,18 @@ def shared_sets(root: Path) -> list[Dataset]:
                 labels = np.ones(len(frame), dtype=int)
             texts = frame[col].astype(str).tolist()
             name = folder.name if len(files) == 1 else f"{folder.name}/{f.stem}"
-            note = "training set (in-sample)" if folder.name in TRAINING_SETS else "not used for training"
+            note = "training set (in-sample)" if folder.name in PUBLIC_SOURCES else "not used for training"
             out.append(Dataset(name, texts, labels, note))
     return out
 
 
 def written_sets() -> list[Dataset]:
-    def rows(name: str) -> list[dict]:
-        return [json.loads(line) for line in (DATA / name).read_text("utf-8").splitlines() if line.strip()]
+    from guardrails.train import load_written
 
-    shop = [r["text"] for r in rows("benign_shopping.jsonl") if r.get("split") == "test"]
-    general = [r["text"] for r in rows("benign_general.jsonl") if r.get("split") == "test"]
-    trig = [r["text"] for r in rows("benign_trigger.jsonl")]
-    att = [r["text"] for r in rows("attacks_written.jsonl")]
+    shop = load_written(DATA / "benign_shopping.jsonl", "test")
+    general = load_written(DATA / "benign_general.jsonl", "test")
+    trig = load_written(DATA / "benign_trigger.jsonl", None)
+    att = load_written(DATA / "attacks_written.jsonl", None)
     return [
         Dataset("shopping (held-out, written)", shop, np.zeros(len(shop), int), "not used for training"),
         Dataset("general prompts (held-out, written)", general, np.zeros(len(general), int),

@@ -117,13 +117,10 @@ def load_giskard(data_dir: Path) -> tuple[list[str], list[int]]:
 PUBLIC_LOADERS = {"deepset": load_deepset, "jackhhao": load_jackhhao, "giskard": load_giskard}
 
 
-def load_shopping(split: str = "train", path: Path = SHOPPING_FILE) -> list[str]:
+def load_written(path: Path, split: str | None = "train") -> list[str]:
+    """Texts of a written JSON Lines file (`benchmarks/data/*.jsonl`), of one split or all rows."""
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    return [r["text"] for r in rows if r.get("split") == split]
-
-
-def load_general(split: str = "train", path: Path = GENERAL_FILE) -> list[str]:
-    return load_shopping(split, path)
+    return [r["text"] for r in rows if split is None or r.get("split") == split]
 
 
 def written_benign(split: str = "train") -> tuple[list[str], list[str]]:
@@ -132,10 +129,14 @@ def written_benign(split: str = "train") -> tuple[list[str], list[str]]:
     The trigger-word prompts have a training file of their own; `benign_trigger.jsonl`, written
     earlier alongside the rules, stays out of training and is the benchmark's held-out set.
     """
-    shop, general = load_shopping(split), load_general(split)
-    trigger = load_shopping(split, TRIGGER_FILE) if TRIGGER_FILE.exists() else []
-    return (shop + general + trigger,
-            ["shopping"] * len(shop) + ["general"] * len(general) + ["trigger"] * len(trigger))
+    files = {"shopping": SHOPPING_FILE, "general": GENERAL_FILE, "trigger": TRIGGER_FILE}
+    texts: list[str] = []
+    sources: list[str] = []
+    for source, path in files.items():
+        found = load_written(path, split)
+        texts += found
+        sources += [source] * len(found)
+    return texts, sources
 
 
 def load_rows(data_dir: Path, sources: tuple[str, ...] = PUBLIC_SOURCES) -> Rows:
