@@ -269,20 +269,16 @@ class TrafficPlan:
         """Attackers and bombers, started at fixed fractions of the run (or at once when unbounded)."""
         spec, out = self.spec, []
         span = spec.duration_s or 0.0
-        if "attack" in spec.scenarios:
-            for i in range(spec.attackers):
-                rng = self._rng("attacker", i)
-                start = span * (0.15 + 0.5 * i / max(spec.attackers, 1))
-                out.append(Journey(-1 - i, "attacker", "attacker", f"{spec.run_id}-attacker-{i}",
-                                   f"{spec.run_id}-attacker-user-{i}", tuple(attacker_steps(rng, spec.attack_turns)),
-                                   start_s=round(start, 3), until_blocked=True))
-        if "bombs" in spec.scenarios:
-            for i in range(spec.bombers):
-                rng = self._rng("bomber", i)
-                start = span * (0.25 + 0.5 * i / max(spec.bombers, 1))
-                out.append(Journey(-100 - i, "bomber", "bomber", f"{spec.run_id}-bomber-{i}",
-                                   f"{spec.run_id}-bomber-user-{i}", tuple(bomber_steps(rng, spec.bomb_uploads)),
-                                   start_s=round(start, 3), until_blocked=True))
+        # kind, scenario, how many, their steps, first start (fraction of the run), index base
+        hostile = (("attacker", "attack", spec.attackers, lambda rng: attacker_steps(rng, spec.attack_turns), 0.15, -1),
+                   ("bomber", "bombs", spec.bombers, lambda rng: bomber_steps(rng, spec.bomb_uploads), 0.25, -100))
+        for kind, scenario, count, steps, first, base in hostile:
+            if scenario not in spec.scenarios:
+                continue
+            for i in range(count):
+                start = span * (first + 0.5 * i / max(count, 1))
+                out.append(Journey(base - i, kind, kind, f"{spec.run_id}-{kind}-{i}", f"{spec.run_id}-{kind}-user-{i}",
+                                   tuple(steps(self._rng(kind, i))), start_s=round(start, 3), until_blocked=True))
         return out
 
     def shopper(self, n: int) -> Journey:
